@@ -1,0 +1,75 @@
+# Makefile: roaming. ./configure writes config.mk (run automatically if missing).
+# make [all] | check [SANITIZE=1] | bench | fuzz | install [DESTDIR=] | clean
+
+-include config.mk
+
+ifeq ($(SANITIZE),1)
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+ALL_CFLAGS = $(CFLAGS) $(WARN) $(HARDEN) $(SANFLAGS) -I. -Ilib -Itcprules -Iroaming $(MYSQL_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+
+LIB_OBJS = lib/buf.o lib/atomic.o lib/addr.o lib/hmap.o
+DIE_OBJ = lib/die.o
+RULES_OBJS = tcprules/rules_parse.o tcprules/rules_out.o tcprules/rules_lookup.o
+ROAMING_OBJS =
+
+RULES_PROGS = tcprules/roaming-tcprules tcprules/roaming-tcprulescheck
+ROAMING_PROGS =
+PROGS = $(RULES_PROGS) $(ROAMING_PROGS)
+TEST_PROGS =
+
+LIBS_RULES = tcprules/librules.a lib/libutil.a -lcdb
+LIBS_ROAMING = roaming/libroaming.a $(LIBS_RULES) $(MYSQL_LIBS)
+
+all: config.mk $(PROGS)
+
+config.mk config.h:
+	./configure
+
+# Objects are rebuilt when the flags change (SANITIZE=1 and back).
+.flags: FORCE
+	@echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)' > .flags.new
+	@if cmp -s .flags .flags.new; then rm -f .flags.new; else mv .flags.new .flags; fi
+FORCE:
+
+HDRS = config.h $(wildcard lib/*.h tcprules/*.h roaming/*.h)
+%.o: %.c $(HDRS) .flags
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+lib/libutil.a: $(LIB_OBJS) $(DIE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+tcprules/librules.a: $(RULES_OBJS)
+	rm -f $@ && ar rcs $@ $^
+roaming/libroaming.a: $(ROAMING_OBJS) lib/libutil.a
+	rm -f $@ && ar rcs $@ $^
+
+$(RULES_PROGS): %: %.o tcprules/librules.a lib/libutil.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS_RULES)
+$(ROAMING_PROGS): %: %.o roaming/libroaming.a tcprules/librules.a lib/libutil.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS_ROAMING)
+tests/%: tests/%.o roaming/libroaming.a tcprules/librules.a lib/libutil.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS_ROAMING)
+
+check: all $(TEST_PROGS)
+	SANITIZE='$(SANITIZE)' sh tests/run
+
+bench: all $(TEST_PROGS)
+	sh bench/run
+
+fuzz: config.mk
+	sh tests/fuzz/run $(FUZZ_SECONDS)
+
+install: all
+	mkdir -p $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man8
+	for p in $(PROGS); do cp $$p $(DESTDIR)$(bindir)/ || exit 1; done
+	for m in man/*.8; do [ -f "$$m" ] || continue; cp $$m $(DESTDIR)$(mandir)/man8/ || exit 1; done
+
+clean:
+	rm -f $(PROGS) $(TEST_PROGS) */*.o */*.a tests/fuzz/fuzz-* .flags .flags.new
+
+distclean: clean
+	rm -f config.mk config.h
+
+.PHONY: all check bench fuzz install clean distclean FORCE
+.SECONDARY:

@@ -1,0 +1,161 @@
+/* atomic.c: temp file in the same directory, write, fsync, close, rename;
+   the temp file is removed on every error. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "atomic.h"
+
+static unsigned long atomic_seq;
+
+static void atomic_clear(struct atomic *a)
+{
+	buf_free(&a->tmp);
+	buf_free(&a->path);
+	a->fd = -1;
+}
+
+int atomic_begin(struct atomic *a, const char *path, const char *tmp, mode_t mode)
+{
+	struct buf t = BUF_INIT, p = BUF_INIT;
+	int fd = -1, tries;
+
+	a->fd = -1;
+	a->tmp = t;
+	a->path = p;
+	a->named = tmp != 0;
+	if (buf_puts(&a->path, path) == -1 || buf_terminate(&a->path) == -1)
+		goto bad;
+	if (tmp) {
+		if (buf_puts(&a->tmp, tmp) == -1 || buf_terminate(&a->tmp) == -1)
+			goto bad;
+		fd = open(a->tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+		if (fd == -1)
+			goto bad;
+	} else {
+		/* path.tmp.PID.SEQ: unique per process, O_EXCL against leftovers. */
+		for (tries = 0; tries < 100; ++tries) {
+			a->tmp.len = 0;
+			if (buf_puts(&a->tmp, path) == -1 || buf_puts(&a->tmp, ".tmp.") == -1
+			    || buf_putulong(&a->tmp, (unsigned long long)getpid()) == -1
+			    || buf_putc(&a->tmp, '.') == -1
+			    || buf_putulong(&a->tmp, ++atomic_seq) == -1
+			    || buf_terminate(&a->tmp) == -1)
+				goto bad;
+			fd = open(a->tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+			if (fd != -1 || errno != EEXIST)
+				break;
+		}
+		if (fd == -1)
+			goto bad;
+	}
+	a->fd = fd;
+	return 0;
+bad:
+	atomic_clear(a);
+	return -1;
+}
+
+int atomic_write(struct atomic *a, const void *p, size_t n)
+{
+	return file_write_all(a->fd, p, n);
+}
+
+void atomic_abort(struct atomic *a)
+{
+	int e = errno;
+
+	if (a->fd != -1)
+		close(a->fd);
+	if (a->tmp.s)
+		unlink(a->tmp.s);
+	atomic_clear(a);
+	errno = e;
+}
+
+int atomic_commit(struct atomic *a)
+{
+	int fd = a->fd;
+
+	if (fsync(fd) == -1)
+		goto bad;
+	a->fd = -1;
+	if (close(fd) == -1) /* NFS reports write errors here */
+		goto bad;
+	if (rename(a->tmp.s, a->path.s) == -1)
+		goto bad;
+	atomic_clear(a);
+	return 0;
+bad:
+	atomic_abort(a);
+	return -1;
+}
+
+int atomic_replace(const char *path, const void *p, size_t n, mode_t mode)
+{
+	struct atomic a;
+
+	if (atomic_begin(&a, path, 0, mode) == -1)
+		return -1;
+	if (atomic_write(&a, p, n) == -1) {
+		atomic_abort(&a);
+		return -1;
+	}
+	return atomic_commit(&a);
+}
+
+int file_write_all(int fd, const void *p, size_t n)
+{
+	const char *s = p;
+	ssize_t w;
+
+	while (n) {
+		w = write(fd, s, n);
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int file_read_fd(int fd, struct buf *b)
+{
+	ssize_t r;
+
+	for (;;) {
+		if (buf_ready(b, 65536) == -1)
+			return -1;
+		r = read(fd, b->s + b->len, b->cap - b->len - 1);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			return 0;
+		b->len += (size_t)r;
+	}
+}
+
+int file_read(const char *path, struct buf *b)
+{
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	r = file_read_fd(fd, b);
+	if (r == -1) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	close(fd);
+	return 0;
+}

@@ -1,0 +1,77 @@
+# tests/lib.sh: shared helpers for the shell scenarios (sourced, POSIX sh).
+# Each scenario prints "ok - ..." / "not ok - ..." lines; tests/run counts them.
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+PATH=$TOP/tcprules:$TOP/roaming:$TOP/tests:$PATH
+export PATH TOP
+T=$(mktemp -d "${TMPDIR:-/tmp}/roaming-test.XXXXXX") || exit 111
+chmod 755 "$T"
+PIDS=
+failures=0
+
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		kill -9 "$p" 2>/dev/null
+	done
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 111' INT TERM HUP
+
+# bg CMD...: starts CMD in the background and stops it at exit.
+bg() {
+	"$@" &
+	PIDS="$PIDS $!"
+	LASTPID=$!
+}
+
+ok() { printf "ok - %s\n" "$*"; }
+not_ok() { printf "not ok - %s\n" "$*"; failures=$((failures + 1)); }
+
+# check DESC CMD...: ok if CMD exits 0.
+check() {
+	d=$1; shift
+	if "$@" >"$T/.out" 2>&1; then ok "$d"; else not_ok "$d"; sed 's/^/# /' "$T/.out" | head -20; fi
+}
+# check_fail DESC CMD...: ok if CMD exits non-zero.
+check_fail() {
+	d=$1; shift
+	if "$@" >"$T/.out" 2>&1; then not_ok "$d"; sed 's/^/# /' "$T/.out" | head -20; else ok "$d"; fi
+}
+# check_eq DESC EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; echo "# expected: $2"; echo "#      got: $3"; fi
+}
+# check_rc DESC EXPECTED-EXIT CMD...
+check_rc() {
+	d=$1; want=$2; shift 2
+	"$@" >"$T/.out" 2>&1
+	got=$?
+	if [ "$got" = "$want" ]; then ok "$d"; else not_ok "$d (exit $got, wanted $want)"; sed 's/^/# /' "$T/.out" | head -20; fi
+}
+# wait_for SECONDS CMD...: polls CMD every 0.05 s; 0 once it succeeds.
+wait_for() {
+	limit=$(($1 * 20)); shift
+	i=0
+	while [ $i -lt $limit ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	return 1
+}
+# free_port: prints a TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+# port_open PORT [ADDR]: something accepts on ADDR:PORT.
+port_open() {
+	python3 -c 'import socket,sys; socket.create_connection((sys.argv[2],int(sys.argv[1])),1).close()' "$1" "${2:-127.0.0.1}"
+}
+# done_testing: exits 1 if anything failed.
+done_testing() {
+	[ "$failures" -eq 0 ]
+}
