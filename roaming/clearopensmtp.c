@@ -1,0 +1,63 @@
+/* clearopensmtp.c: expires stale roaming entries and rebuilds the outputs
+   if anything changed; run from cron.
+
+   clearopensmtp [MINUTES]
+
+   Entries older than MINUTES (default ROAMING_CLEAR_MINUTES) go; persistent
+   ones (time 0) stay. It takes the same locks as logins, so a login that
+   refreshes an entry meanwhile is never lost. It also rebuilds when the
+   outputs are behind for another reason (tcp.smtp edited, a rebuild cut
+   short), so cron repairs what a crash left. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cfg.h"
+#include "die.h"
+#include "log.h"
+#include "rebuild.h"
+#include "store.h"
+
+int main(int argc, char **argv)
+{
+	char err[600], *end;
+	struct cfg cfg;
+	struct store *st;
+	struct rebuild_stats stats;
+	unsigned long minutes, removed;
+	int verbose = 0, i = 1;
+
+	progname = "clearopensmtp";
+	log_init("clearopensmtp");
+	if (argc > 1 && strcmp(argv[1], "-v") == 0) {
+		verbose = 1;
+		++i;
+	}
+	if (argc > i + 1)
+		die(100, "usage: clearopensmtp [-v] [MINUTES]");
+	if (cfg_load(&cfg, err, sizeof err) == -1)
+		die(errno == EINVAL ? 100 : 111, "%s", err);
+	minutes = cfg.clear_minutes;
+	if (argc > i) {
+		errno = 0;
+		minutes = strtoul(argv[i], &end, 10);
+		if (errno || !argv[i][0] || *end || strspn(argv[i], "0123456789") != strlen(argv[i])
+		    || minutes == 0 || minutes > 5256000)
+			die(100, "MINUTES must be a whole number from 1 to 5256000: %s", argv[i]);
+	}
+	if (store_open(&cfg, &st, err, sizeof err) == -1)
+		die(111, "%s", err);
+	if (rebuild_expire(&cfg, st, (long long)time(0) - (long long)minutes * 60, &removed,
+	                   &stats, err, sizeof err) == -1) {
+		log_msg(LOG_ERR, "%s", err);
+		die(111, "%s", err);
+	}
+	if (removed || stats.rebuilt)
+		log_msg(LOG_INFO, "removed %lu stale entries%s", removed, stats.rebuilt ? ", rebuilt" : "");
+	if (verbose)
+		printf("removed %lu; %s\n", removed, stats.rebuilt ? "rebuilt" : "outputs were current");
+	st->ops->close(st);
+	cfg_free(&cfg);
+	return 0;
+}

@@ -1,0 +1,553 @@
+/* rebuild.c: tcp.smtp plus the live roaming entries into tcp.smtp.cdb (and
+   the Postfix map), atomically, only when something changed.
+
+   Precedence, as the man pages state it: a tcp.smtp line whose key is the
+   exact address wins; otherwise the roaming record keeps what the matching
+   tcp.smtp rule sets and adds the roaming settings after it (tcpserver sets
+   variables in order, so the roaming values win for the same name); a deny
+   for a network containing the address is never overridden, a catch-all
+   deny (the empty key) is; an address whose rule already sets RELAYCLIENT
+   gets no record at all, so recording it changes nothing.
+
+   State: tcp.smtp.state holds what the outputs were built from (the store's
+   version token, tcp.smtp's identity, a fingerprint of the settings). It is
+   written last, so a rebuild killed at any point is redone by the next
+   login or by clearopensmtp. tcp.smtp.lock serializes rebuilds; a waiter
+   that finds the state current after the wait has nothing left to do. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "atomic.h"
+#include "hmap.h"
+#include "lock.h"
+#include "own.h"
+#include "rebuild.h"
+#include "rules.h"
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	int e = errno;
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	n = strlen(err);
+	if (e && n + 3 < errlen)
+		snprintf(err + n, errlen - n, ": %s", strerror(e));
+	errno = e ? e : EIO;
+	return -1;
+}
+
+/* "STORE RULES SETTINGS": what the outputs are (or would be) built from. */
+static int tokens(const struct cfg *c, const char *storetok, struct buf *out)
+{
+	struct stat st;
+
+	out->len = 0;
+	if (buf_puts(out, storetok) == -1 || buf_putc(out, ' ') == -1)
+		return -1;
+	if (stat(c->tcp_rules, &st) == -1) {
+		if (errno != ENOENT)
+			return -1;
+		if (buf_puts(out, "none") == -1)
+			return -1;
+	} else if (buf_putulong(out, (unsigned long long)st.st_ino) == -1 || buf_putc(out, ':') == -1
+	           || buf_putulong(out, (unsigned long long)st.st_size) == -1 || buf_putc(out, ':') == -1
+	           || buf_putulong(out, (unsigned long long)st.st_mtim.tv_sec) == -1 || buf_putc(out, '.') == -1
+	           || buf_putulong(out, (unsigned long long)st.st_mtim.tv_nsec) == -1) {
+		return -1;
+	}
+	return buf_putc(out, ' ') == -1 || buf_putulong(out, cfg_fingerprint(c)) == -1
+	    || buf_putc(out, '\n') == -1 || buf_terminate(out) == -1 ? -1 : 0;
+}
+
+static int read_state(const struct cfg *c, struct buf *state)
+{
+	state->len = 0;
+	if (file_read(c->state, state) == -1) {
+		state->len = 0;
+		if (errno != ENOENT)
+			return -1;
+	}
+	return buf_terminate(state);
+}
+
+static int write_state(const struct cfg *c, const struct buf *want)
+{
+	struct atomic at;
+
+	if (atomic_begin(&at, c->state, 0, 0644) == -1)
+		return -1;
+	own_like_dir(at.fd, c->state);
+	if (atomic_write(&at, want->s, want->len) == -1) {
+		atomic_abort(&at);
+		return -1;
+	}
+	return atomic_commit(&at);
+}
+
+int rebuild_current(const struct cfg *c, struct store *st, char *err, size_t errlen)
+{
+	struct buf tok = BUF_INIT, want = BUF_INIT, have = BUF_INIT;
+	int r = -1;
+
+	if (st->ops->token(st, &tok) == -1) {
+		snprintf(err, errlen, "%s", st->err);
+		goto done;
+	}
+	if (buf_terminate(&tok) == -1 || tokens(c, tok.s, &want) == -1) {
+		fail(err, errlen, "unable to stat %s", c->tcp_rules);
+		goto done;
+	}
+	if (read_state(c, &have) == -1) {
+		fail(err, errlen, "unable to read %s", c->state);
+		goto done;
+	}
+	r = have.len == want.len && memcmp(have.s, want.s, want.len) == 0;
+done:
+	buf_free(&tok);
+	buf_free(&want);
+	buf_free(&have);
+	return r;
+}
+
+/* ---- the merge ---- */
+
+struct ent {
+	struct addr a;
+	long long ts;
+};
+
+struct merge {
+	const struct cfg *cfg;
+	struct rules_out out;
+	struct hmap rules;     /* tcp.smtp key -> offset of its data in rdata */
+	struct buf rdata;      /* per record: 4-byte length, then the data */
+	struct hmap seen;      /* roaming address -> index in ents */
+	struct ent *ents;
+	size_t n, cap;
+	long long live_after;  /* entries with 0 < ts <= this are stale */
+	struct rebuild_stats *stats;
+	int writing;           /* 0 when only explaining */
+	int verdict;           /* last roaming_record_data decision */
+	struct buf matchkey;   /* and the tcp.smtp key it rested on */
+};
+
+static int rule_emit(void *ctx, const char *key, size_t klen, const char *data, size_t dlen)
+{
+	struct merge *m = ctx;
+	unsigned char len4[4];
+	int r;
+
+	if (m->writing && rules_out_add(&m->out, key, klen, data, dlen) == -1)
+		return -1;
+	++m->stats->rules;
+	if (dlen > 0xffffffffu) {
+		errno = EFBIG;
+		return -1;
+	}
+	r = hmap_put(&m->rules, key, klen, m->rdata.len, 0);
+	if (r != 1)
+		return r; /* present: the first line of a key wins, as in tcpserver */
+	len4[0] = (unsigned char)(dlen >> 24);
+	len4[1] = (unsigned char)(dlen >> 16);
+	len4[2] = (unsigned char)(dlen >> 8);
+	len4[3] = (unsigned char)dlen;
+	return buf_put(&m->rdata, len4, 4) == -1 || buf_put(&m->rdata, data, dlen) == -1 ? -1 : 0;
+}
+
+static int rule_find(void *ctx, const char *key, size_t klen, const char **data, size_t *dlen)
+{
+	struct merge *m = ctx;
+	size_t *off = hmap_get(&m->rules, key, klen);
+	const unsigned char *p;
+
+	if (!off)
+		return 0;
+	p = (const unsigned char *)m->rdata.s + *off;
+	*dlen = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+	*data = (const char *)p + 4;
+	return 1;
+}
+
+static int collect(void *ctx, const struct addr *a, long long ts)
+{
+	struct merge *m = ctx;
+	char k[17];
+	size_t *slot;
+	int r;
+
+	if (ts != 0 && ts <= m->live_after)
+		return 0;
+	k[0] = (char)(a->family == AF_INET ? 4 : 6);
+	memcpy(k + 1, a->a, 16);
+	r = hmap_put(&m->seen, k, sizeof k, m->n, &slot);
+	if (r == -1)
+		return -1;
+	if (r == 0) { /* duplicate line: the newest time, or persistent */
+		struct ent *e = &m->ents[*slot];
+		if (e->ts != 0 && (ts == 0 || ts > e->ts))
+			e->ts = ts;
+		return 0;
+	}
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 1024;
+		struct ent *e = realloc(m->ents, cap * sizeof *e);
+		if (!e)
+			return -1;
+		m->ents = e;
+		m->cap = cap;
+	}
+	m->ents[m->n].a = *a;
+	m->ents[m->n].ts = ts;
+	++m->n;
+	return 0;
+}
+
+/* The record for one roaming address, following the precedence above.
+   Returns 1 with data filled, 0 to write nothing, -1 on error. */
+static int roaming_record_data(struct merge *m, const char *key, size_t klen, struct buf *data)
+{
+	struct rules_match match = { 0, BUF_INIT, 0, 0 };
+	const char *d, *it;
+	size_t dl, il;
+	int r = -1;
+
+	m->matchkey.len = 0;
+	if (hmap_get(&m->rules, key, klen)) {
+		++m->stats->exact;
+		m->verdict = EXPLAIN_EXACT;
+		return buf_put(&m->matchkey, key, klen) == -1 ? -1 : 0;
+	}
+	if (rules_lookup(rule_find, m, key, 0, 0, &match) == -1)
+		goto done;
+	data->len = 0;
+	m->verdict = EXPLAIN_ROAMING;
+	if (match.found) {
+		if (buf_put(&m->matchkey, match.key.s, match.key.len) == -1)
+			goto done;
+		if (rules_data_denies(match.data, match.dlen)) {
+			if (match.key.len != 0) {
+				++m->stats->denied;
+				m->verdict = EXPLAIN_DENIED;
+				r = 0;
+				goto done;
+			}
+			m->verdict = EXPLAIN_OVERRIDE;
+		} else if (rules_data_sets(match.data, match.dlen, "RELAYCLIENT")) {
+			++m->stats->covered;
+			m->verdict = EXPLAIN_COVERED;
+			r = 0;
+			goto done;
+		}
+		/* keep the rule's settings (not its deny), then ours */
+		d = match.data;
+		dl = match.dlen;
+		while (rules_data_next(&d, &dl, &it, &il))
+			if (il && it[0] == '+' && (buf_put(data, it, il) == -1 || buf_putc(data, 0) == -1))
+				goto done;
+	}
+	if (buf_put(data, m->cfg->relay_data.s, m->cfg->relay_data.len) == -1)
+		goto done;
+	r = 1;
+done:
+	rules_match_free(&match);
+	return r;
+}
+
+static int write_postfix(struct merge *m, char *err, size_t errlen)
+{
+	const struct cfg *c = m->cfg;
+	struct rules_out pf;
+	char key[ADDR_TEXT_MAX], val[24];
+	int timeval = strcmp(c->postfix_action, "TIME") == 0;
+	size_t i, klen;
+
+	if (rules_out_begin(&pf, c->postfix_map_cdb, 0, 0644) == -1)
+		return fail(err, errlen, "unable to create a temp file for %s", c->postfix_map_cdb);
+	own_like_dir(pf.at.fd, c->postfix_map_cdb);
+	for (i = 0; i < m->n; ++i) {
+		const char *v = c->postfix_action;
+		size_t vlen;
+
+		klen = addr_fmt_postfix(&m->ents[i].a, key);
+		if (timeval) {
+			vlen = fmt_ulong(val, (unsigned long long)m->ents[i].ts);
+			v = val;
+		} else {
+			vlen = strlen(v);
+		}
+		/* no trailing NUL on keys or values, as postmap writes them */
+		if (rules_out_add(&pf, key, klen, v, vlen) == -1) {
+			rules_out_abort(&pf);
+			return fail(err, errlen, "unable to write %s", c->postfix_map_cdb);
+		}
+	}
+	if (rules_out_commit(&pf) == -1)
+		return fail(err, errlen, "unable to write %s", c->postfix_map_cdb);
+	return 0;
+}
+
+static int build(const struct cfg *c, struct store *st, struct rebuild_stats *stats,
+                 struct buf *state, char *err, size_t errlen)
+{
+	struct merge m;
+	struct buf text = BUF_INIT, tok = BUF_INIT, data = BUF_INIT;
+	char key[ADDR_TEXT_MAX];
+	unsigned long badline = 0;
+	size_t i, klen;
+	int r = -1, x, outopen = 0;
+
+	memset(&m, 0, sizeof m);
+	m.cfg = c;
+	m.stats = stats;
+	m.live_after = (long long)time(0) - (long long)c->clear_minutes * 60;
+	if (file_read(c->tcp_rules, &text) == -1 && errno != ENOENT) {
+		fail(err, errlen, "unable to read %s", c->tcp_rules);
+		goto done;
+	}
+	/* The store first: its token must name what this build saw. */
+	if (st->ops->load(st, collect, &m, &tok) == -1) {
+		snprintf(err, errlen, "%s", st->err[0] ? st->err : "unable to read the store");
+		goto done;
+	}
+	if (buf_terminate(&tok) == -1 || tokens(c, tok.s, state) == -1) {
+		fail(err, errlen, "unable to stat %s", c->tcp_rules);
+		goto done;
+	}
+	stats->entries = m.n;
+	if (rules_out_begin(&m.out, c->cdb, 0, 0644) == -1) {
+		fail(err, errlen, "unable to create a temp file for %s", c->cdb);
+		goto done;
+	}
+	outopen = 1;
+	m.writing = 1;
+	own_like_dir(m.out.at.fd, c->cdb);
+	if (rules_parse(text.s, text.len, rule_emit, &m, &badline) == -1) {
+		if (errno == EINVAL)
+			fail(err, errlen, "%s line %lu: unable to parse this line", c->tcp_rules, badline);
+		else
+			fail(err, errlen, "unable to write %s", c->cdb);
+		goto done;
+	}
+	for (i = 0; i < m.n; ++i) {
+		klen = addr_fmt_tcpserver(&m.ents[i].a, key);
+		x = roaming_record_data(&m, key, klen, &data);
+		if (x == -1 || (x == 1 && rules_out_add(&m.out, key, klen, data.s, data.len) == -1)) {
+			fail(err, errlen, "unable to write %s", c->cdb);
+			goto done;
+		}
+		stats->written += (unsigned long)x;
+	}
+	outopen = 0;
+	if (rules_out_commit(&m.out) == -1) {
+		fail(err, errlen, "unable to write %s", c->cdb);
+		goto done;
+	}
+	if (c->postfix_map[0] && write_postfix(&m, err, errlen) == -1)
+		goto done;
+	if (write_state(c, state) == -1) {
+		fail(err, errlen, "unable to write %s", c->state);
+		goto done;
+	}
+	stats->rebuilt = 1;
+	r = 0;
+done:
+	if (outopen)
+		rules_out_abort(&m.out);
+	hmap_free(&m.rules);
+	hmap_free(&m.seen);
+	free(m.ents);
+	buf_free(&m.rdata);
+	buf_free(&m.matchkey);
+	buf_free(&text);
+	buf_free(&tok);
+	buf_free(&data);
+	return r;
+}
+
+int rebuild_explain(const struct cfg *c, const struct addr *a, int *verdict,
+                    struct buf *rulekey, char *err, size_t errlen)
+{
+	struct merge m;
+	struct rebuild_stats stats;
+	struct buf text = BUF_INIT, data = BUF_INIT;
+	char key[ADDR_TEXT_MAX];
+	unsigned long badline = 0;
+	int r = -1;
+
+	memset(&m, 0, sizeof m);
+	memset(&stats, 0, sizeof stats);
+	m.cfg = c;
+	m.stats = &stats;
+	if (file_read(c->tcp_rules, &text) == -1 && errno != ENOENT) {
+		fail(err, errlen, "unable to read %s", c->tcp_rules);
+		goto done;
+	}
+	if (rules_parse(text.s, text.len, rule_emit, &m, &badline) == -1) {
+		if (errno == EINVAL)
+			fail(err, errlen, "%s line %lu: unable to parse this line", c->tcp_rules, badline);
+		else
+			fail(err, errlen, "unable to parse %s", c->tcp_rules);
+		goto done;
+	}
+	if (roaming_record_data(&m, key, addr_fmt_tcpserver(a, key), &data) == -1) {
+		fail(err, errlen, "out of memory");
+		goto done;
+	}
+	*verdict = m.verdict;
+	rulekey->len = 0;
+	if (buf_put(rulekey, m.matchkey.s, m.matchkey.len) == -1) {
+		fail(err, errlen, "out of memory");
+		goto done;
+	}
+	r = 0;
+done:
+	hmap_free(&m.rules);
+	buf_free(&m.rdata);
+	buf_free(&m.matchkey);
+	buf_free(&text);
+	buf_free(&data);
+	return r;
+}
+
+/* With the lock held: settle a new address that tcp.smtp already lets
+   relay by moving the state from before to after. 1 if settled. */
+static int settle(const struct cfg *c, const struct rebuild_hint *h, const struct buf *have,
+                  const struct buf *want)
+{
+	struct buf b = BUF_INIT, a = BUF_INIT;
+	struct rules_match match = { 0, BUF_INIT, 0, 0 };
+	char key[ADDR_TEXT_MAX];
+	struct cdb cdb;
+	int fd, r = 0;
+
+	if (c->postfix_map[0])
+		return 0; /* the Postfix map lists every login */
+	if (tokens(c, h->before, &b) == -1 || tokens(c, h->after, &a) == -1)
+		goto done;
+	if (have->len != b.len || memcmp(have->s, b.s, b.len) != 0
+	    || want->len != a.len || memcmp(want->s, a.s, a.len) != 0)
+		goto done;
+	fd = open(c->cdb, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		goto done;
+	addr_fmt_tcpserver(h->addr, key);
+	if (cdb_init(&cdb, fd) == 0) {
+		if (rules_lookup(rules_cdb_find, &cdb, key, 0, 0, &match) == 0 && match.found
+		    && !rules_data_denies(match.data, match.dlen)
+		    && rules_data_sets(match.data, match.dlen, "RELAYCLIENT"))
+			r = write_state(c, &a) == 0;
+		cdb_free(&cdb);
+	}
+	close(fd);
+done:
+	rules_match_free(&match);
+	buf_free(&a);
+	buf_free(&b);
+	return r;
+}
+
+static int rebuild_locked(const struct cfg *c, struct store *st, int force,
+                          const struct rebuild_hint *hint, struct rebuild_stats *stats,
+                          char *err, size_t errlen)
+{
+	struct buf tok = BUF_INIT, want = BUF_INIT, have = BUF_INIT, built = BUF_INIT;
+	int r = -1;
+
+	if (!force) {
+		if (st->ops->token(st, &tok) == -1) {
+			snprintf(err, errlen, "%s", st->err);
+			goto done;
+		}
+		if (buf_terminate(&tok) == -1 || tokens(c, tok.s, &want) == -1) {
+			fail(err, errlen, "unable to stat %s", c->tcp_rules);
+			goto done;
+		}
+		if (read_state(c, &have) == -1) {
+			fail(err, errlen, "unable to read %s", c->state);
+			goto done;
+		}
+		if (have.len == want.len && memcmp(have.s, want.s, want.len) == 0) {
+			r = 0; /* someone else's rebuild already covered this */
+			goto done;
+		}
+		if (hint && settle(c, hint, &have, &want)) {
+			r = 0;
+			goto done;
+		}
+	}
+	r = build(c, st, stats, &built, err, errlen);
+done:
+	buf_free(&tok);
+	buf_free(&want);
+	buf_free(&have);
+	buf_free(&built);
+	return r;
+}
+
+int rebuild(const struct cfg *c, struct store *st, int force, const struct rebuild_hint *hint,
+            long timeout_ms, struct rebuild_stats *stats, char *err, size_t errlen)
+{
+	int lk, r;
+
+	memset(stats, 0, sizeof *stats);
+	lk = lock_take(c->rules_lock, 0644, timeout_ms);
+	if (lk == -1)
+		return fail(err, errlen, "unable to lock %s", c->rules_lock);
+	own_like_dir(lk, c->rules_lock);
+	r = rebuild_locked(c, st, force, hint, stats, err, errlen);
+	lock_release(lk);
+	return r;
+}
+
+int rebuild_expire(const struct cfg *c, struct store *st, long long cutoff,
+                   unsigned long *removed, struct rebuild_stats *stats, char *err, size_t errlen)
+{
+	int lk, r;
+
+	memset(stats, 0, sizeof *stats);
+	*removed = 0;
+	lk = lock_take(c->rules_lock, 0644, REBUILD_WAIT_MS);
+	if (lk == -1)
+		return fail(err, errlen, "unable to lock %s", c->rules_lock);
+	own_like_dir(lk, c->rules_lock);
+	if (st->ops->expire(st, cutoff, removed) == -1) {
+		snprintf(err, errlen, "%s", st->err);
+		r = -1;
+	} else {
+		r = rebuild_locked(c, st, 0, 0, stats, err, errlen);
+	}
+	lock_release(lk);
+	return r;
+}
+
+int rebuild_postfix_init(const struct cfg *c, char *err, size_t errlen)
+{
+	struct rules_out pf;
+
+	if (!c->postfix_map[0]) {
+		errno = EINVAL;
+		snprintf(err, errlen, "ROAMING_POSTFIX_MAP is not set");
+		return -1;
+	}
+	if (access(c->postfix_map_cdb, F_OK) == 0)
+		return 0;
+	if (rules_out_begin(&pf, c->postfix_map_cdb, 0, 0644) == -1)
+		return fail(err, errlen, "unable to create a temp file for %s", c->postfix_map_cdb);
+	own_like_dir(pf.at.fd, c->postfix_map_cdb);
+	if (rules_out_commit(&pf) == -1)
+		return fail(err, errlen, "unable to write %s", c->postfix_map_cdb);
+	return 1;
+}

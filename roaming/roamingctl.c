@@ -1,0 +1,262 @@
+/* roamingctl.c: the administrator's tool: list, add, remove, rebuild,
+   check an address, show the settings, create the Postfix map.
+
+   roamingctl list
+   roamingctl add [-p] ADDRESS
+   roamingctl remove ADDRESS
+   roamingctl rebuild
+   roamingctl check ADDRESS
+   roamingctl config
+   roamingctl postfix-init */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "cfg.h"
+#include "die.h"
+#include "log.h"
+#include "rebuild.h"
+#include "rules.h"
+#include "store.h"
+
+static struct cfg cfg;
+static struct store *st;
+static char err[600];
+
+static void usage(void)
+{
+	die(100, "usage: roamingctl list | add [-p] ADDRESS | remove ADDRESS | rebuild"
+	    " | check ADDRESS | config | postfix-init");
+}
+
+static void open_store(void)
+{
+	if (store_open(&cfg, &st, err, sizeof err) == -1)
+		die(111, "%s", err);
+}
+
+static void parse_addr(const char *s, struct addr *a)
+{
+	if (addr_parse(s, strlen(s), a) == -1)
+		die(100, "not an IPv4 or IPv6 address: %.60s", s);
+}
+
+static void do_rebuild(int force)
+{
+	struct rebuild_stats stats;
+
+	if (rebuild(&cfg, st, force, 0, REBUILD_WAIT_MS, &stats, err, sizeof err) == -1)
+		die(111, "%s", err);
+	if (stats.rebuilt)
+		printf("rebuilt %s: %lu tcp.smtp records, %lu live entries, %lu written"
+		       " (%lu exact in tcp.smtp, %lu denied, %lu already relaying)\n",
+		       cfg.cdb, stats.rules, stats.entries, stats.written, stats.exact,
+		       stats.denied, stats.covered);
+}
+
+struct lister {
+	long long now, stale;
+	unsigned long n;
+};
+
+static int list_one(void *ctx, const struct addr *a, long long ts)
+{
+	struct lister *l = ctx;
+	char txt[ADDR_TEXT_MAX], when[32];
+	time_t t = (time_t)ts;
+	struct tm tm;
+
+	addr_fmt_tcpserver(a, txt);
+	++l->n;
+	if (ts == 0) {
+		printf("%-40s %-20s %10s persistent\n", txt, "-", "-");
+		return 0;
+	}
+	if (!gmtime_r(&t, &tm) || !strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(when, sizeof when, "%lld", ts);
+	printf("%-40s %-20s %10lld %s\n", txt, when, l->now - ts, ts <= l->stale ? "stale" : "live");
+	return 0;
+}
+
+static int cmd_list(void)
+{
+	struct lister l;
+	struct buf tok = BUF_INIT;
+
+	l.now = (long long)time(0);
+	l.stale = l.now - (long long)cfg.clear_minutes * 60;
+	l.n = 0;
+	open_store();
+	printf("%-40s %-20s %10s %s\n", "ADDRESS", "TIME (UTC)", "AGE (s)", "STATE");
+	if (st->ops->load(st, list_one, &l, &tok) == -1)
+		die(111, "%s", st->err);
+	buf_free(&tok);
+	return fflush(stdout) ? 111 : 0;
+}
+
+struct finder {
+	struct addr a;
+	int found;
+	long long ts;
+};
+
+static int find_one(void *ctx, const struct addr *a, long long ts)
+{
+	struct finder *f = ctx;
+
+	if (a->family == f->a.family && memcmp(a->a, f->a.a, 16) == 0) {
+		if (!f->found || (f->ts != 0 && (ts == 0 || ts > f->ts)))
+			f->ts = ts;
+		f->found = 1;
+	}
+	return 0;
+}
+
+static int cmd_check(const char *text)
+{
+	struct finder f;
+	struct buf tok = BUF_INIT, rulekey = BUF_INIT;
+	struct rules_match m = { 0, BUF_INIT, 0, 0 };
+	char key[ADDR_TEXT_MAX];
+	const char *d, *it;
+	size_t dl, il;
+	struct cdb c;
+	int fd, verdict = 0, cur, deny = 0, relay = 0;
+	long long now = (long long)time(0);
+
+	memset(&f, 0, sizeof f);
+	parse_addr(text, &f.a);
+	addr_fmt_tcpserver(&f.a, key);
+	open_store();
+	if (st->ops->load(st, find_one, &f, &tok) == -1)
+		die(111, "%s", st->err);
+	printf("address: %s\n", key);
+	if (!f.found)
+		printf("roaming entry: none\n");
+	else if (f.ts == 0)
+		printf("roaming entry: persistent\n");
+	else
+		printf("roaming entry: %lld s old, %s (expires after %lu minutes)\n", now - f.ts,
+		       f.ts <= now - (long long)cfg.clear_minutes * 60 ? "stale" : "live", cfg.clear_minutes);
+	if (rebuild_explain(&cfg, &f.a, &verdict, &rulekey, err, sizeof err) == -1)
+		die(111, "%s", err);
+	switch (verdict) {
+	case EXPLAIN_EXACT:
+		printf("tcp.smtp: has a line for exactly %s, which wins over any roaming entry\n", key);
+		break;
+	case EXPLAIN_DENIED:
+		printf("tcp.smtp: rule '%.*s' denies a network containing it; roaming never overrides that\n",
+		       (int)rulekey.len, rulekey.s);
+		break;
+	case EXPLAIN_COVERED:
+		printf("tcp.smtp: rule '%.*s' already sets RELAYCLIENT; no roaming record is needed\n",
+		       (int)rulekey.len, rulekey.s);
+		break;
+	case EXPLAIN_OVERRIDE:
+		printf("tcp.smtp: the catch-all deny is overridden by a roaming entry\n");
+		break;
+	default:
+		if (rulekey.s && (rulekey.len || m.found))
+			printf("tcp.smtp: a roaming entry keeps the settings of rule '%.*s' and adds %s\n",
+			       (int)rulekey.len, rulekey.s, cfg.relay_env);
+		else
+			printf("tcp.smtp: a roaming entry adds %s\n", cfg.relay_env);
+	}
+	cur = rebuild_current(&cfg, st, err, sizeof err);
+	printf("%s: %s\n", cfg.cdb, cur == 1 ? "current" : cur == 0 ? "behind (run roamingctl rebuild)" : err);
+	fd = open(cfg.cdb, O_RDONLY | O_CLOEXEC);
+	if (fd == -1 || cdb_init(&c, fd) == -1 || rules_lookup(rules_cdb_find, &c, key, 0, 0, &m) == -1) {
+		printf("tcpserver would: unknown (%s: %s)\n", cfg.cdb, strerror(errno));
+		return 111;
+	}
+	if (!m.found) {
+		printf("tcpserver would: allow (no rule), RELAYCLIENT not set\n");
+	} else {
+		d = m.data;
+		dl = m.dlen;
+		while (rules_data_next(&d, &dl, &it, &il)) {
+			if (il && it[0] == 'D')
+				deny = 1;
+			if (il > 12 && memcmp(it, "+RELAYCLIENT=", 13) == 0)
+				relay = 1;
+		}
+		printf("tcpserver would: %s by rule '%.*s'", deny ? "deny" : "allow", (int)m.key.len, m.key.s);
+		d = m.data;
+		dl = m.dlen;
+		while (!deny && rules_data_next(&d, &dl, &it, &il))
+			if (il && it[0] == '+')
+				printf(", %.*s", (int)il - 1, it + 1);
+		printf("\nrelay: %s\n", !deny && relay ? "open" : "closed");
+	}
+	rules_match_free(&m);
+	buf_free(&rulekey);
+	buf_free(&tok);
+	return fflush(stdout) ? 111 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct addr a;
+	const char *cmd;
+	int persistent = 0, found, r;
+
+	progname = "roamingctl";
+	log_init("roamingctl");
+	if (argc < 2)
+		usage();
+	cmd = argv[1];
+	if (cfg_load(&cfg, err, sizeof err) == -1)
+		die(errno == EINVAL ? 100 : 111, "%s", err);
+	if (strcmp(cmd, "list") == 0 && argc == 2)
+		return cmd_list();
+	if (strcmp(cmd, "check") == 0 && argc == 3)
+		return cmd_check(argv[2]);
+	if (strcmp(cmd, "add") == 0 && (argc == 3 || (argc == 4 && strcmp(argv[2], "-p") == 0))) {
+		persistent = argc == 4;
+		parse_addr(argv[argc - 1], &a);
+		open_store();
+		if (st->ops->set(st, &a, persistent ? 0 : (long long)time(0)) == -1)
+			die(111, "%s", st->err);
+		log_msg(LOG_INFO, "added %s%s by hand", argv[argc - 1], persistent ? " (persistent)" : "");
+		do_rebuild(0);
+		return 0;
+	}
+	if (strcmp(cmd, "remove") == 0 && argc == 3) {
+		parse_addr(argv[2], &a);
+		open_store();
+		if (st->ops->remove(st, &a, &found) == -1)
+			die(111, "%s", st->err);
+		if (!found)
+			die(100, "no roaming entry for %s", argv[2]);
+		log_msg(LOG_INFO, "removed %s by hand", argv[2]);
+		do_rebuild(0);
+		return 0;
+	}
+	if (strcmp(cmd, "rebuild") == 0 && argc == 2) {
+		open_store();
+		do_rebuild(1);
+		return 0;
+	}
+	if (strcmp(cmd, "config") == 0 && argc == 2) {
+		printf("config file: %s\n", cfg.conf_path[0] ? cfg.conf_path : "(none read)");
+		printf("ROAMING_TCP_RULES=%s\n", cfg.tcp_rules);
+		printf("ROAMING_DB=%s:%s\n", cfg.db_kind == CFG_DB_MYSQL ? "mysql" : "file", cfg.db_path);
+		printf("ROAMING_CLEAR_MINUTES=%lu\n", cfg.clear_minutes);
+		printf("ROAMING_RELAY_ENV=%s\n", cfg.relay_env);
+		printf("ROAMING_POSTFIX_MAP=%s\n", cfg.postfix_map);
+		printf("ROAMING_POSTFIX_ACTION=%s\n", cfg.postfix_action);
+		printf("ROAMING_LOGFILE=%s\n", cfg.logfile);
+		return fflush(stdout) ? 111 : 0;
+	}
+	if (strcmp(cmd, "postfix-init") == 0 && argc == 2) {
+		r = rebuild_postfix_init(&cfg, err, sizeof err);
+		if (r == -1)
+			die(errno == EINVAL ? 100 : 111, "%s", err);
+		printf("%s: %s\n", cfg.postfix_map_cdb, r ? "created (empty)" : "exists");
+		return 0;
+	}
+	usage();
+}
