@@ -194,7 +194,7 @@ int main(int argc, char **argv)
 	if (!self)
 		log_msg(LOG_ERR, "not recording: cannot find my own path");
 	if (fd == -1) {
-		execv(argv[1], argv + 1);
+		execvp(argv[1], argv + 1);
 		log_msg(LOG_ERR, "unable to run %s: %s", argv[1], strerror(errno));
 		return 111;
 	}
@@ -202,7 +202,7 @@ int main(int argc, char **argv)
 	nargv = calloc((size_t)argc + 4, sizeof *nargv);
 	if (!nargv) {
 		close(fd);
-		execv(argv[1], argv + 1);
+		execvp(argv[1], argv + 1);
 		return 111;
 	}
 	snprintf(fdtext, sizeof fdtext, "%d", fd);
@@ -213,7 +213,7 @@ int main(int argc, char **argv)
 	for (i = 2; i < argc; ++i)
 		nargv[i + 2] = argv[i];
 	nargv[argc + 2] = 0;
-	execv(argv[1], nargv);
+	execvp(argv[1], nargv);
 	log_msg(LOG_ERR, "unable to run %s: %s", argv[1], strerror(errno));
 	return 111;
 }
