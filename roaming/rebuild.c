@@ -49,27 +49,45 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-/* "STORE RULES SETTINGS": what the outputs are (or would be) built from. */
-static int tokens(const struct cfg *c, const char *storetok, struct buf *out)
+/* tcp.smtp's identity: inode, size and modification time. */
+static int rules_token(const struct cfg *c, struct buf *out)
 {
 	struct stat st;
 
 	out->len = 0;
-	if (buf_puts(out, storetok) == -1 || buf_putc(out, ' ') == -1)
-		return -1;
 	if (stat(c->tcp_rules, &st) == -1) {
 		if (errno != ENOENT)
 			return -1;
-		if (buf_puts(out, "none") == -1)
-			return -1;
-	} else if (buf_putulong(out, (unsigned long long)st.st_ino) == -1 || buf_putc(out, ':') == -1
-	           || buf_putulong(out, (unsigned long long)st.st_size) == -1 || buf_putc(out, ':') == -1
-	           || buf_putulong(out, (unsigned long long)st.st_mtim.tv_sec) == -1 || buf_putc(out, '.') == -1
-	           || buf_putulong(out, (unsigned long long)st.st_mtim.tv_nsec) == -1) {
-		return -1;
+		return buf_puts(out, "none") == -1 || buf_terminate(out) == -1 ? -1 : 0;
 	}
-	return buf_putc(out, ' ') == -1 || buf_putulong(out, cfg_fingerprint(c)) == -1
+	return buf_putulong(out, (unsigned long long)st.st_ino) == -1 || buf_putc(out, ':') == -1
+	    || buf_putulong(out, (unsigned long long)st.st_size) == -1 || buf_putc(out, ':') == -1
+	    || buf_putulong(out, (unsigned long long)st.st_mtim.tv_sec) == -1 || buf_putc(out, '.') == -1
+	    || buf_putulong(out, (unsigned long long)st.st_mtim.tv_nsec) == -1
+	    || buf_terminate(out) == -1 ? -1 : 0;
+}
+
+/* "STORE RULES SETTINGS": what the outputs are (or would be) built from.
+   rulestok may be 0 to take tcp.smtp's identity now. */
+static int tokens(const struct cfg *c, const char *storetok, const char *rulestok, struct buf *out)
+{
+	struct buf rt = BUF_INIT;
+	int r;
+
+	if (!rulestok) {
+		if (rules_token(c, &rt) == -1) {
+			buf_free(&rt);
+			return -1;
+		}
+		rulestok = rt.s;
+	}
+	out->len = 0;
+	r = buf_puts(out, storetok) == -1 || buf_putc(out, ' ') == -1
+	    || buf_puts(out, rulestok) == -1 || buf_putc(out, ' ') == -1
+	    || buf_putulong(out, cfg_fingerprint(c)) == -1
 	    || buf_putc(out, '\n') == -1 || buf_terminate(out) == -1 ? -1 : 0;
+	buf_free(&rt);
+	return r;
 }
 
 static int read_state(const struct cfg *c, struct buf *state)
@@ -106,7 +124,7 @@ int rebuild_current(const struct cfg *c, struct store *st, char *err, size_t err
 		snprintf(err, errlen, "%s", st->err);
 		goto done;
 	}
-	if (buf_terminate(&tok) == -1 || tokens(c, tok.s, &want) == -1) {
+	if (buf_terminate(&tok) == -1 || tokens(c, tok.s, 0, &want) == -1) {
 		fail(err, errlen, "unable to stat %s", c->tcp_rules);
 		goto done;
 	}
@@ -141,6 +159,7 @@ struct merge {
 	struct rebuild_stats *stats;
 	int writing;           /* 0 when only explaining */
 	int verdict;           /* last roaming_record_data decision */
+	int matched;           /* whether a tcp.smtp rule matched at all */
 	struct buf matchkey;   /* and the tcp.smtp key it rested on */
 };
 
@@ -234,6 +253,7 @@ static int roaming_record_data(struct merge *m, const char *key, size_t klen, st
 		goto done;
 	data->len = 0;
 	m->verdict = EXPLAIN_ROAMING;
+	m->matched = match.found;
 	if (match.found) {
 		if (buf_put(&m->matchkey, match.key.s, match.key.len) == -1)
 			goto done;
@@ -303,7 +323,7 @@ static int build(const struct cfg *c, struct store *st, struct rebuild_stats *st
                  struct buf *state, char *err, size_t errlen)
 {
 	struct merge m;
-	struct buf text = BUF_INIT, tok = BUF_INIT, data = BUF_INIT;
+	struct buf text = BUF_INIT, tok = BUF_INIT, data = BUF_INIT, rtok = BUF_INIT;
 	char key[ADDR_TEXT_MAX];
 	unsigned long badline = 0;
 	size_t i, klen;
@@ -313,16 +333,22 @@ static int build(const struct cfg *c, struct store *st, struct rebuild_stats *st
 	m.cfg = c;
 	m.stats = stats;
 	m.live_after = (long long)time(0) - (long long)c->clear_minutes * 60;
+	/* Identify tcp.smtp before reading it: an edit after this point
+	   changes its identity and so causes another rebuild, never a miss. */
+	if (rules_token(c, &rtok) == -1) {
+		fail(err, errlen, "unable to stat %s", c->tcp_rules);
+		goto done;
+	}
 	if (file_read(c->tcp_rules, &text) == -1 && errno != ENOENT) {
 		fail(err, errlen, "unable to read %s", c->tcp_rules);
 		goto done;
 	}
-	/* The store first: its token must name what this build saw. */
+	/* The store's token names exactly what load() saw. */
 	if (st->ops->load(st, collect, &m, &tok) == -1) {
 		snprintf(err, errlen, "%s", st->err[0] ? st->err : "unable to read the store");
 		goto done;
 	}
-	if (buf_terminate(&tok) == -1 || tokens(c, tok.s, state) == -1) {
+	if (buf_terminate(&tok) == -1 || tokens(c, tok.s, rtok.s, state) == -1) {
 		fail(err, errlen, "unable to stat %s", c->tcp_rules);
 		goto done;
 	}
@@ -373,11 +399,12 @@ done:
 	buf_free(&m.matchkey);
 	buf_free(&text);
 	buf_free(&tok);
+	buf_free(&rtok);
 	buf_free(&data);
 	return r;
 }
 
-int rebuild_explain(const struct cfg *c, const struct addr *a, int *verdict,
+int rebuild_explain(const struct cfg *c, const struct addr *a, int *verdict, int *matched,
                     struct buf *rulekey, char *err, size_t errlen)
 {
 	struct merge m;
@@ -407,6 +434,7 @@ int rebuild_explain(const struct cfg *c, const struct addr *a, int *verdict,
 		goto done;
 	}
 	*verdict = m.verdict;
+	*matched = m.verdict == EXPLAIN_EXACT || m.matched;
 	rulekey->len = 0;
 	if (buf_put(rulekey, m.matchkey.s, m.matchkey.len) == -1) {
 		fail(err, errlen, "out of memory");
@@ -435,7 +463,7 @@ static int settle(const struct cfg *c, const struct rebuild_hint *h, const struc
 
 	if (c->postfix_map[0])
 		return 0; /* the Postfix map lists every login */
-	if (tokens(c, h->before, &b) == -1 || tokens(c, h->after, &a) == -1)
+	if (tokens(c, h->before, 0, &b) == -1 || tokens(c, h->after, 0, &a) == -1)
 		goto done;
 	if (have->len != b.len || memcmp(have->s, b.s, b.len) != 0
 	    || want->len != a.len || memcmp(want->s, a.s, a.len) != 0)
@@ -471,7 +499,7 @@ static int rebuild_locked(const struct cfg *c, struct store *st, int force,
 			snprintf(err, errlen, "%s", st->err);
 			goto done;
 		}
-		if (buf_terminate(&tok) == -1 || tokens(c, tok.s, &want) == -1) {
+		if (buf_terminate(&tok) == -1 || tokens(c, tok.s, 0, &want) == -1) {
 			fail(err, errlen, "unable to stat %s", c->tcp_rules);
 			goto done;
 		}

@@ -51,7 +51,7 @@ enum {
 	EXPLAIN_DENIED,      /* none: tcp.smtp denies a network containing it (rulekey) */
 	EXPLAIN_COVERED      /* none: tcp.smtp already sets RELAYCLIENT there (rulekey) */
 };
-int rebuild_explain(const struct cfg *c, const struct addr *a, int *verdict,
+int rebuild_explain(const struct cfg *c, const struct addr *a, int *verdict, int *matched,
                     struct buf *rulekey, char *err, size_t errlen);
 /* Writes an empty Postfix map if none exists (Postfix answers 451 on a
    missing map). Returns 1 if it wrote one, 0 if one existed, -1 on error. */

@@ -141,6 +141,8 @@ static int start_recorder(void)
 				close(i);
 		signal(SIGPIPE, SIG_IGN);
 		setsid();
+		closelog(); /* its socket was closed above; open a fresh one */
+		log_init("roaming-checkpassword");
 		recorder(sv[0]);
 	}
 	close(sv[0]);

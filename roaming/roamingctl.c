@@ -124,7 +124,7 @@ static int cmd_check(const char *text)
 	const char *d, *it;
 	size_t dl, il;
 	struct cdb c;
-	int fd, verdict = 0, cur, deny = 0, relay = 0;
+	int fd, verdict = 0, matched = 0, cur, deny = 0, relay = 0;
 	long long now = (long long)time(0);
 
 	memset(&f, 0, sizeof f);
@@ -141,7 +141,7 @@ static int cmd_check(const char *text)
 	else
 		printf("roaming entry: %lld s old, %s (expires after %lu minutes)\n", now - f.ts,
 		       f.ts <= now - (long long)cfg.clear_minutes * 60 ? "stale" : "live", cfg.clear_minutes);
-	if (rebuild_explain(&cfg, &f.a, &verdict, &rulekey, err, sizeof err) == -1)
+	if (rebuild_explain(&cfg, &f.a, &verdict, &matched, &rulekey, err, sizeof err) == -1)
 		die(111, "%s", err);
 	switch (verdict) {
 	case EXPLAIN_EXACT:
@@ -159,7 +159,7 @@ static int cmd_check(const char *text)
 		printf("tcp.smtp: the catch-all deny is overridden by a roaming entry\n");
 		break;
 	default:
-		if (rulekey.s && (rulekey.len || m.found))
+		if (matched)
 			printf("tcp.smtp: a roaming entry keeps the settings of rule '%.*s' and adds %s\n",
 			       (int)rulekey.len, rulekey.s, cfg.relay_env);
 		else
