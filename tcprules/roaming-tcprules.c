@@ -41,6 +41,7 @@ int main(int argc, char **argv)
 		errno = e;
 		die_sys(111, "unable to write to %s", argv[2]);
 	}
+	buf_free(&in);
 	if (rules_out_commit(&out) == -1)
 		die_sys(111, "unable to write %s via %s", argv[1], argv[2]);
 	return 0;

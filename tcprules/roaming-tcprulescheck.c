@@ -29,6 +29,7 @@ int main(int argc, char **argv)
 	    || rules_lookup(rules_cdb_find, &c, ip, host, info, &m) == -1)
 		die_sys(111, "unable to read %s", argv[1]);
 	if (!m.found) {
+		rules_match_free(&m);
 		fputs("default:\nallow connection\n", stdout);
 		return fflush(stdout) ? 111 : 0;
 	}
@@ -41,11 +42,13 @@ int main(int argc, char **argv)
 	while (rules_data_next(&data, &dlen, &it, &il)) {
 		if (il && it[0] == 'D') {
 			fputs("deny connection\n", stdout);
+			rules_match_free(&m);
 			return fflush(stdout) ? 111 : 0;
 		}
 		if (il && it[0] == '+')
 			printf("set environment variable %.*s\n", (int)il - 1, it + 1);
 	}
 	fputs("allow connection\n", stdout);
+	rules_match_free(&m);
 	return fflush(stdout) ? 111 : 0;
 }

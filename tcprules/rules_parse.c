@@ -136,7 +136,8 @@ static int v6_key(struct parser *p, const char *a, size_t alen)
 	struct addr ad;
 	char txt[ADDR_TEXT_MAX];
 
-	if (!hexish(ip, iplen))
+	/* tcprules ends info@ at the first ':'; so must an IPv6 line's info */
+	if (!hexish(ip, iplen) || (at && memchr(a, ':', off)))
 		return 0;
 	p->key.len = 0;
 	if (buf_put(&p->key, a, off) == -1)
@@ -191,6 +192,8 @@ static int parse_line(struct parser *p, const char *x, size_t len)
 		v6 = 1;
 	}
 	p->data.len = 0;
+	if (buf_ready(&p->data, 0) == -1) /* never hand tinycdb a null pointer */
+		return -1;
 	if (starts(rest, rlen, "allow")) {
 		rest += 5;
 		rlen -= 5;
