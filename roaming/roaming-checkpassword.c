@@ -29,12 +29,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "cfg.h"
 #include "log.h"
-#include "record.h"
-#include "store.h"
+#include "login.h"
 
-#define HOOK_WAIT_MS 3000
 
 static void hook(int argc, char **argv)
 {
@@ -52,7 +49,7 @@ static void hook(int argc, char **argv)
 		if (write((int)fd, &c, 1) == 1) {
 			p.fd = (int)fd;
 			p.events = POLLIN;
-			if (poll(&p, 1, HOOK_WAIT_MS) == 1 && read((int)fd, &c, 1) == 1) {
+			if (poll(&p, 1, LOGIN_WAIT_MS) == 1 && read((int)fd, &c, 1) == 1) {
 				/* recorded (or given up): the answer only says "go on" */
 			}
 		}
@@ -64,38 +61,19 @@ static void hook(int argc, char **argv)
 
 static void recorder(int fd)
 {
-	char err[600], c;
-	struct cfg cfg;
-	struct store *st;
-	struct record_result res;
 	const char *ip = getenv("TCPREMOTEIP");
 	ssize_t n;
+	char c;
 
 	do
 		n = read(fd, &c, 1);
 	while (n == -1 && errno == EINTR);
 	if (n != 1)
 		_exit(0); /* the login failed: nothing to do */
-	if (c == 'n') {
+	if (c == 'n')
 		log_msg(LOG_INFO, "not recording %.60s: NORELAY is set", ip ? ip : "(unset)");
-	} else if (cfg_load(&cfg, err, sizeof err) == -1) {
-		log_msg(LOG_ERR, "not recording %.60s: %s", ip ? ip : "(unset)", err);
-	} else {
-		if (store_open(&cfg, &st, err, sizeof err) == -1) {
-			log_msg(LOG_ERR, "not recording %.60s: %s", ip ? ip : "(unset)", err);
-		} else {
-			if (record_login(&cfg, st, ip, (long long)time(0), 0, &res, err, sizeof err) == -1)
-				log_msg(errno == EINVAL ? LOG_WARNING : LOG_ERR, "not recording %.60s: %s",
-				        ip ? ip : "(unset)", err);
-			else
-				log_msg(LOG_INFO, "recorded %s (%s%s)", res.addr,
-				        res.what == STORE_NEW ? "new" : res.what == STORE_PERSISTENT ? "persistent"
-				        : res.what == STORE_REVIVED ? "revived" : "refreshed",
-				        res.stats.rebuilt ? ", rebuilt" : "");
-			st->ops->close(st);
-		}
-		cfg_free(&cfg);
-	}
+	else
+		login_record(ip);
 	c = 'k';
 	if (write(fd, &c, 1) != 1) {
 		/* the hook stopped waiting; it went on anyway */
@@ -103,56 +81,27 @@ static void recorder(int fd)
 	_exit(0);
 }
 
-/* Forks the recorder (detached: the session never has to reap it) and
-   returns the fd to hand to the hook, or -1 to run without recording. */
+/* Starts the recorder and returns the fd to hand to the hook, or -1 to
+   run without recording. */
 static int start_recorder(void)
 {
-	int sv[2], status, nullfd;
-	pid_t pid, gpid;
+	int sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_msg(LOG_ERR, "not recording: socketpair: %s", strerror(errno));
 		return -1;
 	}
-	pid = fork();
-	if (pid == -1) {
+	switch (login_fork_detached("roaming-checkpassword", sv[0])) {
+	case 0:
+		recorder(sv[0]);
+		_exit(0);
+	case -1:
 		log_msg(LOG_ERR, "not recording: fork: %s", strerror(errno));
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
 	}
-	if (pid == 0) {
-		gpid = fork();
-		if (gpid != 0)
-			_exit(gpid == -1 ? 111 : 0);
-		close(sv[1]);
-		/* hold nothing of the session: not the client connection on 0
-		   and 1, not the password pipe on 3 */
-		nullfd = open("/dev/null", O_RDWR);
-		if (nullfd != -1) {
-			dup2(nullfd, 0);
-			dup2(nullfd, 1);
-			dup2(nullfd, 2);
-			if (nullfd > 2)
-				close(nullfd);
-		}
-		for (int i = 3; i < 1024; ++i)
-			if (i != sv[0])
-				close(i);
-		signal(SIGPIPE, SIG_IGN);
-		setsid();
-		closelog(); /* its socket was closed above; open a fresh one */
-		log_init("roaming-checkpassword");
-		recorder(sv[0]);
-	}
 	close(sv[0]);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		log_msg(LOG_ERR, "not recording: fork: recorder did not start");
-		close(sv[1]);
-		return -1;
-	}
 	/* the hook end must survive two execs: checkpassword's and the hook's */
 	if (fcntl(sv[1], F_SETFD, 0) == -1 || sv[1] <= 3) {
 		int fd = fcntl(sv[1], F_DUPFD, 10); /* clear of 0-3, which checkpassword uses */
@@ -217,5 +166,6 @@ int main(int argc, char **argv)
 	nargv[argc + 2] = 0;
 	execvp(argv[1], nargv);
 	log_msg(LOG_ERR, "unable to run %s: %s", argv[1], strerror(errno));
+	free(nargv);
 	return 111;
 }
