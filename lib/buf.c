@@ -16,14 +16,11 @@ int buf_ready(struct buf *b, size_t extra)
 	want = b->len + extra + 1; /* room for buf_terminate */
 	if (want <= b->cap)
 		return 0;
+	/* double (amortized appends), or jump straight to a larger request */
 	cap = b->cap ? b->cap : 64;
-	while (cap < want) {
-		if (cap > (size_t)-1 / 2) {
-			cap = want;
-			break;
-		}
-		cap *= 2;
-	}
+	cap = cap > (size_t)-1 / 2 ? want : cap * 2;
+	if (cap < want)
+		cap = want;
 	s = realloc(b->s, cap);
 	if (!s)
 		return -1;

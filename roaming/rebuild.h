@@ -54,7 +54,9 @@ enum {
 int rebuild_explain(const struct cfg *c, const struct addr *a, int *verdict, int *matched,
                     struct buf *rulekey, char *err, size_t errlen);
 /* Writes an empty Postfix map if none exists (Postfix answers 451 on a
-   missing map). Returns 1 if it wrote one, 0 if one existed, -1 on error. */
+   missing map), under the rebuild lock, and marks the outputs as behind so
+   the next rebuild fills it. Returns 1 if it wrote one, 0 if one existed,
+   -1 on error. */
 int rebuild_postfix_init(const struct cfg *c, char *err, size_t errlen);
 
 #endif

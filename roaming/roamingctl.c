@@ -7,7 +7,9 @@
    roamingctl rebuild
    roamingctl check ADDRESS
    roamingctl config
-   roamingctl postfix-init */
+   roamingctl postfix-init
+   roamingctl sync [--watch SECONDS]
+   roamingctl create-table */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include "cfg.h"
 #include "die.h"
 #include "log.h"
+#include "mysql_store.h"
 #include "rebuild.h"
 #include "rules.h"
 #include "store.h"
@@ -29,7 +32,7 @@ static char err[600];
 static void usage(void)
 {
 	die(100, "usage: roamingctl list | add [-p] ADDRESS | remove ADDRESS | rebuild"
-	    " | check ADDRESS | config | postfix-init");
+	    " | check ADDRESS | config | postfix-init | sync [--watch SECONDS] | create-table");
 }
 
 static void open_store(void)
@@ -173,7 +176,7 @@ static int cmd_check(const char *text)
 		return 111;
 	}
 	if (!m.found) {
-		printf("tcpserver would: allow (no rule), RELAYCLIENT not set\n");
+		printf("tcpserver would: allow (no rule), RELAYCLIENT not set\nrelay: closed\n");
 	} else {
 		d = m.data;
 		dl = m.dlen;
@@ -194,6 +197,62 @@ static int cmd_check(const char *text)
 	rules_match_free(&m);
 	buf_free(&rulekey);
 	buf_free(&tok);
+	return fflush(stdout) ? 111 : 0;
+}
+
+/* One pass of sync: rebuild if the outputs are behind the store (a table
+   another host wrote to). Checking costs one token query; a rebuild
+   happens only when the token, tcp.smtp or the settings changed. */
+static int sync_once(int watching)
+{
+	struct rebuild_stats stats;
+	int cur = rebuild_current(&cfg, st, err, sizeof err);
+
+	if (cur == 1)
+		return 0;
+	if (cur == 0 && rebuild(&cfg, st, 0, 0, REBUILD_WAIT_MS, &stats, err, sizeof err) == 0) {
+		if (stats.rebuilt) {
+			printf("rebuilt %s: %lu tcp.smtp records, %lu live entries, %lu written\n",
+			       cfg.cdb, stats.rules, stats.entries, stats.written);
+			log_msg(LOG_INFO, "sync: rebuilt %s: %lu live entries", cfg.cdb, stats.entries);
+		}
+		return fflush(stdout) ? -1 : 0;
+	}
+	if (!watching)
+		die(111, "%s", err);
+	/* a long-running watcher outlives a database outage: the store
+	   connects afresh on the next pass */
+	log_msg(LOG_ERR, "sync: %s", err);
+	warn("%s", err);
+	return -1;
+}
+
+/* roamingctl sync [--watch SECONDS]: for hosts that share a MySQL relay
+   table: from cron every minute, or as a loop polling every SECONDS. */
+static int cmd_sync(unsigned long watch)
+{
+	open_store();
+	for (;;) {
+		sync_once(watch != 0);
+		if (!watch)
+			return 0;
+		sleep((unsigned)watch);
+	}
+}
+
+static int cmd_create_table(void)
+{
+	char sql[600];
+	int existed = 0;
+
+	if (cfg.db_kind != CFG_DB_MYSQL)
+		die(100, "create-table needs ROAMING_DB=mysql:PATH");
+	open_store();
+	if (store_mysql_create_table(st, &existed, sql, sizeof sql) == -1)
+		die(111, "%s", st->err);
+	if (!existed)
+		log_msg(LOG_INFO, "created the relay table");
+	printf("%s\n%s;\n", existed ? "the table exists (left as it is):" : "created the table:", sql);
 	return fflush(stdout) ? 111 : 0;
 }
 
@@ -251,6 +310,20 @@ int main(int argc, char **argv)
 		printf("ROAMING_LOGFILE=%s\n", cfg.logfile);
 		return fflush(stdout) ? 111 : 0;
 	}
+	if (strcmp(cmd, "sync") == 0 && argc == 2)
+		return cmd_sync(0);
+	if (strcmp(cmd, "sync") == 0 && argc == 4 && strcmp(argv[2], "--watch") == 0) {
+		char *end;
+		unsigned long w;
+
+		errno = 0;
+		w = strtoul(argv[3], &end, 10);
+		if (errno || !argv[3][0] || *end || argv[3][0] == '-' || w < 1 || w > 3600)
+			die(100, "sync --watch: SECONDS must be a whole number from 1 to 3600: %s", argv[3]);
+		return cmd_sync(w);
+	}
+	if (strcmp(cmd, "create-table") == 0 && argc == 2)
+		return cmd_create_table();
 	if (strcmp(cmd, "postfix-init") == 0 && argc == 2) {
 		r = rebuild_postfix_init(&cfg, err, sizeof err);
 		if (r == -1)

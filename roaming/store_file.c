@@ -200,6 +200,21 @@ static int read_index(struct fstore *f, const struct stat *st, const char *key, 
 	return r;
 }
 
+/* 1 if the line at off is a roaming entry for the address key names. */
+static int same_addr_at(int fd, long long off, const char *key, size_t klen)
+{
+	char line[1024], k2[ADDR_TEXT_MAX];
+	const char *nl;
+	struct addr a;
+	long long ts;
+	ssize_t n = pread(fd, line, sizeof line, off);
+
+	if (n <= 0 || !(nl = memchr(line, '\n', (size_t)n))
+	    || !store_parse_line(line, (size_t)(nl - line), &a, &ts))
+		return 0;
+	return addr_fmt_tcpserver(&a, k2) == klen && memcmp(k2, key, klen) == 0;
+}
+
 /* Finds the line of key in the open file: 1 with *lineoff, 0 if absent. */
 static int locate(struct fstore *f, int fd, const struct stat *st, const char *key, size_t klen,
                   long long *lineoff)
@@ -215,6 +230,12 @@ static int locate(struct fstore *f, int fd, const struct stat *st, const char *k
 		/* trust, but verify: the line must start with "key:" */
 		if (pread(fd, probe, klen + 1, off) == (ssize_t)(klen + 1)
 		    && memcmp(probe, key, klen) == 0 && probe[klen] == ':') {
+			*lineoff = off;
+			return 1;
+		}
+		/* or be that address in another form (a vpopmail "::ffff:1.2.3.4"
+		   line), which the text scan below would miss */
+		if (same_addr_at(fd, off, key, klen)) {
 			*lineoff = off;
 			return 1;
 		}
@@ -278,7 +299,7 @@ static int rewrite(struct fstore *f, struct rewrite *rw)
 	struct buf in = BUF_INIT, out = BUF_INIT;
 	struct hmap seen = HMAP_INIT;
 	struct rw_ent *ents = 0;
-	size_t nents = 0, *slot, i;
+	size_t nents = 0, entcap = 0, *slot, i;
 	const char *x, *end, *nl;
 	struct stat st, tst;
 	struct atomic at;
@@ -316,10 +337,15 @@ static int rewrite(struct fstore *f, struct rewrite *rw)
 		if (r == -1)
 			goto oom;
 		if (r == 1) {
-			struct rw_ent *e = realloc(ents, (nents + 1) * sizeof *ents);
-			if (!e)
-				goto oom;
-			ents = e;
+			if (nents == entcap) {
+				/* doubling: one realloc per entry was a tenth of clearopensmtp */
+				size_t cap = entcap ? entcap * 2 : 1024;
+				struct rw_ent *e = cap > (size_t)-1 / sizeof *e ? 0 : realloc(ents, cap * sizeof *e);
+				if (!e)
+					goto oom;
+				ents = e;
+				entcap = cap;
+			}
 			ents[nents].a = a;
 			ents[nents].ts = ts;
 			++nents;
@@ -359,6 +385,10 @@ static int rewrite(struct fstore *f, struct rewrite *rw)
 	}
 	if (rw->extra && !rw->found && rw->extra_ts >= 0 && put_line(&out, f->base.cfg, rw->extra, rw->extra_ts) == -1)
 		goto oom;
+	if (rw->extra && !rw->found && rw->extra_ts < 0 && !rw->fn) {
+		r = 0; /* removing an address that is not there changes nothing */
+		goto done;
+	}
 	if (atomic_begin(&at, f->path, 0, mode) == -1) {
 		store_fail(&f->base, "unable to create a temp file for %s", f->path);
 		goto done;
@@ -402,7 +432,7 @@ static int fs_record(struct store *s, const struct addr *a, long long now,
                      int *what, struct buf *before, struct buf *after)
 {
 	struct fstore *f = (struct fstore *)s;
-	char key[ADDR_TEXT_MAX], line[1024], digits[24];
+	char key[ADDR_TEXT_MAX], line[4096], digits[24];
 	long long lineoff = 0, ts = 0, stale = now - (long long)s->cfg->clear_minutes * 60;
 	size_t klen = addr_fmt_tcpserver(a, key), dlen;
 	struct stat st;
