@@ -14,11 +14,21 @@ static long long now_us(void)
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+#define LOCK_MAX_WAIT_US 51200
+
+/* A tiny LCG: only to spread the waiters' polls apart. */
+static unsigned jitter(unsigned *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return *seed >> 8;
+}
+
 int lock_take(const char *path, int mode, long timeout_ms)
 {
 	struct flock fl;
 	long long deadline = now_us() + (long long)timeout_ms * 1000;
 	long wait_us = 50;
+	unsigned seed = (unsigned)getpid() ^ (unsigned)deadline;
 	int fd;
 
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, mode);
@@ -38,12 +48,21 @@ int lock_take(const char *path, int mode, long timeout_ms)
 			break;
 		}
 		/* Poll with backoff: a blocking F_SETLKW cannot honour a deadline
-		   without signals, which a library must not take over. */
+		   without signals, which a library must not take over. The cap is
+		   high and the sleeps jittered because hundreds of waiters polling
+		   every few milliseconds starve the holder they wait for. */
 		{
-			struct timespec d = { 0, wait_us * 1000 };
+			long long left = deadline - now_us();
+			long us = wait_us / 2 + (long)(jitter(&seed) % (unsigned)(wait_us / 2 + 1));
+			struct timespec d;
+
+			if (us > left)
+				us = left > 0 ? (long)left : 1;
+			d.tv_sec = us / 1000000;
+			d.tv_nsec = us % 1000000 * 1000;
 			nanosleep(&d, 0);
 		}
-		if (wait_us < 5000)
+		if (wait_us < LOCK_MAX_WAIT_US)
 			wait_us *= 2;
 	}
 	{

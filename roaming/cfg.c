@@ -106,7 +106,8 @@ static int set(struct cfg *c, int k, const char *v, const char *where, char *err
 		struct buf d = BUF_INIT, comma = BUF_INIT;
 		int r;
 
-		if (!v[0] || strpbrk(v, "\n\r\t")
+		/* bounded so an open-smtp line always fits the store's line buffer */
+		if (!v[0] || strlen(v) > 1024 || strpbrk(v, "\n\r\t")
 		    || buf_putc(&comma, ',') == -1 || buf_puts(&comma, v) == -1) {
 			buf_free(&comma);
 			return fail(err, errlen, EINVAL, "%s%s: want NAME=\"VALUE\"[,NAME=\"VALUE\"...], not: %s", where, key, v);
@@ -187,8 +188,11 @@ static int read_file(struct cfg *c, const char *path, int must, char *err, size_
 		k = lookup_key(x, (size_t)(eq - x));
 		if (k < 0) {
 			int kl = (int)(eq - x);
+			/* the message quotes the buffer: format it before freeing */
+			fail(err, errlen, EINVAL, "%sunknown key %.*s", where, kl > 60 ? 60 : kl, x);
 			buf_free(&b);
-			return fail(err, errlen, EINVAL, "%sunknown key %.*s", where, kl > 60 ? 60 : kl, x);
+			errno = EINVAL;
+			return -1;
 		}
 		v = keep(c, eq + 1, n - (size_t)(eq + 1 - x));
 		if (!v || set(c, k, v, where, err, errlen) == -1) {
