@@ -2,6 +2,7 @@
    locks vanish with their process, so a killed holder never wedges others. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "lock.h"
@@ -34,6 +35,13 @@ int lock_take(const char *path, int mode, long timeout_ms)
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, mode);
 	if (fd == -1)
 		return -1;
+	/* anyone who can open a lock file can hold a lock on it and stall its
+	   users: narrow a file left more open than asked (an older install) */
+	{
+		struct stat st;
+		if (fstat(fd, &st) == 0 && (st.st_mode & 0777 & ~(mode_t)mode))
+			fchmod(fd, (mode_t)mode & 0777);
+	}
 	for (;;) {
 		fl.l_type = F_WRLCK;
 		fl.l_whence = SEEK_SET;

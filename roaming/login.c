@@ -1,7 +1,9 @@
 /* login.c: what the login-path programs share: record one login and log
    the outcome, and run that work in a detached process. */
+#define _GNU_SOURCE /* close_range */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -12,6 +14,14 @@
 #include "login.h"
 #include "record.h"
 #include "store.h"
+
+static void say(const struct record_result *res)
+{
+	log_msg(LOG_INFO, "recorded %s (%s%s)", res->addr,
+	        res->what == STORE_NEW ? "new" : res->what == STORE_PERSISTENT ? "persistent"
+	        : res->what == STORE_REVIVED ? "revived" : "refreshed",
+	        res->stats.rebuilt ? ", rebuilt" : "");
+}
 
 void login_record(const char *ip)
 {
@@ -31,12 +41,88 @@ void login_record(const char *ip)
 		if (record_login(&cfg, st, ip, (long long)time(0), 0, &res, err, sizeof err) == -1)
 			log_msg(errno == EINVAL ? LOG_WARNING : LOG_ERR, "not recording %.60s: %s", shown, err);
 		else
-			log_msg(LOG_INFO, "recorded %s (%s%s)", res.addr,
-			        res.what == STORE_NEW ? "new" : res.what == STORE_PERSISTENT ? "persistent"
-			        : res.what == STORE_REVIVED ? "revived" : "refreshed",
-			        res.stats.rebuilt ? ", rebuilt" : "");
+			say(&res);
 		st->ops->close(st);
 	}
+	cfg_free(&cfg);
+}
+
+/* Waits at most LOGIN_WAIT_MS for the detached process holding the other
+   end of fd to finish (it closes its end), then closes fd. */
+static void wait_done(int fd)
+{
+	struct pollfd p;
+	char c;
+
+	p.fd = fd;
+	p.events = POLLIN;
+	if (poll(&p, 1, LOGIN_WAIT_MS) == 1 && read(fd, &c, 1) == -1) {
+		/* done or not, the login goes on */
+	}
+	close(fd);
+}
+
+void login_record_bounded(const char *ident, const char *ip)
+{
+	char err[600];
+	struct cfg cfg;
+	struct store *st;
+	struct record_result res;
+	struct rebuild_stats stats;
+	const char *shown = ip ? ip : "(unset)";
+	int r, pipefd[2], busy;
+
+	if (cfg_load(&cfg, err, sizeof err) == -1) {
+		log_msg(LOG_ERR, "not recording %.60s: %s", shown, err);
+		return;
+	}
+	if (store_open(&cfg, &st, err, sizeof err) == -1) {
+		log_msg(LOG_ERR, "not recording %.60s: %s", shown, err);
+		cfg_free(&cfg);
+		return;
+	}
+	/* The common case, a known address, is a few bytes under a lock that
+	   is free: done here, no process to start. Only a busy lock or a
+	   rebuild goes to a detached process that the login waits for at
+	   most LOGIN_WAIT_MS. */
+	st->lock_ms = 0;
+	r = record_login(&cfg, st, ip, (long long)time(0), RECORD_NO_REBUILD, &res, err, sizeof err);
+	busy = r == -1 && errno == EAGAIN;
+	if (r == -1 && !busy) {
+		log_msg(errno == EINVAL ? LOG_WARNING : LOG_ERR, "not recording %.60s: %s", shown, err);
+	} else if (busy || res.need != RECORD_NONE) {
+		if (pipe(pipefd) == -1) {
+			pipefd[0] = pipefd[1] = -1;
+		}
+		switch (pipefd[0] == -1 ? -1 : login_fork_detached(ident, pipefd[1])) {
+		case 0:
+			st->lock_ms = 3000;
+			if (busy) {
+				if (record_login(&cfg, st, ip, (long long)time(0), 0, &res, err, sizeof err) == -1)
+					log_msg(LOG_ERR, "not recording %.60s: %s", shown, err);
+				else
+					say(&res);
+			} else if (rebuild(&cfg, st, res.need == RECORD_FORCE, 0, REBUILD_WAIT_MS,
+			                   &stats, err, sizeof err) == -1) {
+				log_msg(LOG_ERR, "recorded %s but could not rebuild: %s", res.addr, err);
+			} else {
+				res.stats = stats;
+				say(&res);
+			}
+			_exit(0); /* closing the pipe tells the login to go on */
+		case -1:
+			if (pipefd[0] != -1) {
+				close(pipefd[0]);
+				close(pipefd[1]);
+			}
+			log_msg(LOG_ERR, "not finishing %.60s: fork: %s", shown, strerror(errno));
+			break;
+		default:
+			close(pipefd[1]);
+			wait_done(pipefd[0]);
+		}
+	}
+	st->ops->close(st);
 	cfg_free(&cfg);
 }
 
@@ -61,9 +147,17 @@ int login_fork_detached(const char *ident, int keepfd)
 			if (nullfd > 2)
 				close(nullfd);
 		}
-		for (i = 3; i < 1024; ++i)
-			if (i != keepfd)
-				close(i);
+		/* close_range: one call, where a loop was most of a login's time */
+		if (keepfd < 3) {
+			if (close_range(3, ~0U, 0) == -1)
+				for (i = 3; i < 1024; ++i)
+					close(i);
+		} else if ((keepfd > 3 && close_range(3, (unsigned)keepfd - 1, 0) == -1)
+		           || close_range((unsigned)keepfd + 1, ~0U, 0) == -1) {
+			for (i = 3; i < 1024; ++i)
+				if (i != keepfd)
+					close(i);
+		}
 		signal(SIGPIPE, SIG_IGN);
 		setsid();
 		closelog(); /* its socket was closed above; open a fresh one */

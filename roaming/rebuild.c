@@ -575,7 +575,7 @@ int rebuild(const struct cfg *c, struct store *st, int force, const struct rebui
 	int lk, r;
 
 	memset(stats, 0, sizeof *stats);
-	lk = lock_take(c->rules_lock, 0640, timeout_ms); /* 0640: others could hold a read lock */
+	lk = lock_take(c->rules_lock, 0600, timeout_ms); /* 0600: a reader could hold a read lock */
 	if (lk == -1)
 		return fail(err, errlen, "unable to lock %s", c->rules_lock);
 	own_like_dir(lk, c->rules_lock);
@@ -591,7 +591,7 @@ int rebuild_expire(const struct cfg *c, struct store *st, long long cutoff,
 
 	memset(stats, 0, sizeof *stats);
 	*removed = 0;
-	lk = lock_take(c->rules_lock, 0640, REBUILD_WAIT_MS);
+	lk = lock_take(c->rules_lock, 0600, REBUILD_WAIT_MS);
 	if (lk == -1)
 		return fail(err, errlen, "unable to lock %s", c->rules_lock);
 	own_like_dir(lk, c->rules_lock);
@@ -617,7 +617,7 @@ int rebuild_postfix_init(const struct cfg *c, char *err, size_t errlen)
 	}
 	/* Under the rebuild lock: an empty map must never replace the one a
 	   rebuild wrote after we found none. */
-	lk = lock_take(c->rules_lock, 0640, REBUILD_WAIT_MS);
+	lk = lock_take(c->rules_lock, 0600, REBUILD_WAIT_MS);
 	if (lk == -1)
 		return fail(err, errlen, "unable to lock %s", c->rules_lock);
 	own_like_dir(lk, c->rules_lock);

@@ -33,6 +33,13 @@ int record_login(const struct cfg *c, struct store *st, const char *text, long l
 		res->need = RECORD_FORCE;
 		break;
 	default:
+		/* a store whose token is a table scan (MySQL) would make every
+		   known-address login slow: its outputs are caught up by
+		   roamingctl sync and clearopensmtp from cron instead */
+		if (st->token_costly) {
+			res->need = RECORD_NONE;
+			break;
+		}
 		/* a crash or a failed rebuild earlier must not leave a known
 		   address out of the cdb forever (vpopmail's lost relay) */
 		cur = rebuild_current(c, st, err, errlen);
@@ -54,7 +61,11 @@ int record_login(const struct cfg *c, struct store *st, const char *text, long l
 		            res->what == STORE_NEW ? &hint : 0, REBUILD_WAIT_MS, &res->stats, err, errlen);
 	}
 done:
-	buf_free(&before);
-	buf_free(&after);
+	{
+		int e = errno; /* callers tell a busy lock (EAGAIN) from the rest */
+		buf_free(&before);
+		buf_free(&after);
+		errno = e;
+	}
 	return r;
 }

@@ -41,6 +41,13 @@ struct store {
 	const struct store_ops *ops;
 	const struct cfg *cfg;
 	char err[512];   /* the last error, for logs */
+	/* 1 when token() is costly (the MySQL store scans its table): the
+	   login path then does not check a known address against the
+	   outputs; roamingctl sync and clearopensmtp catch up instead. */
+	int token_costly;
+	/* How long record() and the rest wait for the store's lock, in ms;
+	   0 makes a login's first attempt fail at once (EAGAIN) when busy. */
+	long lock_ms;
 };
 
 /* Opens the store the settings name. Returns 0, or -1 with errno and a

@@ -95,7 +95,7 @@ static int put_token(struct buf *t, const struct stat *st, unsigned long long si
 
 static int take(struct fstore *f)
 {
-	int fd = lock_take(f->lockpath, 0640, STORE_LOCK_MS);
+	int fd = lock_take(f->lockpath, 0600, f->base.lock_ms);
 
 	if (fd == -1)
 		return store_fail(&f->base, "unable to lock %s", f->lockpath);
@@ -699,6 +699,7 @@ int store_file_open(const struct cfg *c, struct store **out)
 		return -1;
 	f->base.ops = &file_ops;
 	f->base.cfg = c;
+	f->base.lock_ms = STORE_LOCK_MS;
 	f->path = c->db_path;
 	f->lockpath = suffixed(c->db_path, ".lock");
 	f->indexpath = suffixed(c->db_path, ".index");
