@@ -20,7 +20,7 @@ static void say(const struct record_result *res)
 	log_msg(LOG_INFO, "recorded %s (%s%s)", res->addr,
 	        res->what == STORE_NEW ? "new" : res->what == STORE_PERSISTENT ? "persistent"
 	        : res->what == STORE_REVIVED ? "revived" : "refreshed",
-	        res->stats.rebuilt ? ", rebuilt" : "");
+	        res->stats.incremental ? ", rebuilt incrementally" : res->stats.rebuilt ? ", rebuilt" : "");
 }
 
 void login_record(const char *ip)

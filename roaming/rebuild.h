@@ -13,6 +13,7 @@
 
 struct rebuild_stats {
 	int rebuilt;              /* 1 if the outputs were written */
+	int incremental;          /* 1 if only appended entries were added to them */
 	unsigned long rules;      /* records from tcp.smtp */
 	unsigned long entries;    /* live roaming entries */
 	unsigned long written;    /* roaming records written to the cdb */

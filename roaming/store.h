@@ -35,6 +35,12 @@ struct store_ops {
 	/* Removes the address; *found says whether it was there. */
 	int (*remove)(struct store *s, const struct addr *a, int *found);
 	void (*close)(struct store *s);
+	/* Optional: calls fn only for the entries added since the version
+	   since names, if the store can tell them apart cheaply (the file
+	   store: same inode, grown, its index still fresh). Returns 1 with
+	   token set, 0 if it cannot (the caller then loads everything). */
+	int (*load_tail)(struct store *s, const char *since, store_each_fn fn, void *ctx,
+	                 struct buf *token);
 };
 
 struct store {

@@ -675,8 +675,74 @@ static void fs_close(struct store *s)
 	free(f);
 }
 
+static int fs_load_tail(struct store *s, const char *since, store_each_fn fn, void *ctx,
+                        struct buf *token)
+{
+	struct fstore *f = (struct fstore *)s;
+	unsigned long long ino, size, covered = 0;
+	struct buf tail = BUF_INIT;
+	const char *x, *end, *nl;
+	struct stat st;
+	struct addr a;
+	long long ts, off;
+	char *sp;
+	ssize_t n;
+	int lk, fd, r = 0;
+
+	ino = strtoull(since, &sp, 10);
+	if (*sp != ':')
+		return 0;
+	size = strtoull(sp + 1, &sp, 10);
+	if (*sp)
+		return 0;
+	if ((lk = take(f)) == -1)
+		return -1;
+	fd = open(f->path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1) {
+		lock_release(lk);
+		return 0;
+	}
+	/* the same file, only grown; and an index still close enough that the
+	   next full load need not rewrite it (else that load does, now) */
+	if (fstat(fd, &st) == -1 || (unsigned long long)st.st_ino != ino
+	    || (unsigned long long)st.st_size < size
+	    || !read_index(f, &st, 0, 0, &covered, &off)
+	    || (unsigned long long)st.st_size - covered > INDEX_SLACK
+	    || buf_ready(&tail, (size_t)((unsigned long long)st.st_size - size)) == -1)
+		goto done;
+	n = pread(fd, tail.s, (size_t)((unsigned long long)st.st_size - size), (off_t)size);
+	if (n != (ssize_t)((unsigned long long)st.st_size - size))
+		goto done;
+	tail.len = (size_t)n;
+	if (put_token(token, &st, (unsigned long long)st.st_size) == -1) {
+		r = store_fail(s, "out of memory");
+		goto done;
+	}
+	close(fd);
+	fd = -1;
+	lock_release(lk);
+	lk = -1;
+	for (x = tail.s, end = tail.s + tail.len; x < end; x = nl + 1) {
+		nl = memchr(x, '\n', (size_t)(end - x));
+		if (!nl)
+			nl = end;
+		if (store_parse_line(x, (size_t)(nl - x), &a, &ts) && fn(ctx, &a, ts) == -1) {
+			r = -1;
+			goto done;
+		}
+	}
+	r = 1;
+done:
+	if (fd != -1)
+		close(fd);
+	if (lk != -1)
+		lock_release(lk);
+	buf_free(&tail);
+	return r;
+}
+
 static const struct store_ops file_ops = {
-	fs_record, fs_load, fs_token, fs_expire, fs_set, fs_remove, fs_close,
+	fs_record, fs_load, fs_token, fs_expire, fs_set, fs_remove, fs_close, fs_load_tail,
 };
 
 static char *suffixed(const char *p, const char *suffix)
