@@ -1,10 +1,14 @@
 /* atomic.c: temp file in the same directory, write, fsync, close, rename;
    the temp file is removed on every error. */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "atomic.h"
 
@@ -173,4 +177,51 @@ int file_read(const char *path, struct buf *b)
 	}
 	close(fd);
 	return 0;
+}
+
+int atomic_sweep(const char *path, long min_age)
+{
+	struct buf dir = BUF_INIT, full = BUF_INIT;
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	size_t blen = strlen(base);
+	struct dirent *de;
+	struct stat st;
+	time_t now = time(0);
+	DIR *d;
+	int n = 0;
+
+	if ((slash ? buf_put(&dir, path, slash == path ? 1 : (size_t)(slash - path))
+	           : buf_puts(&dir, ".")) == -1 || buf_terminate(&dir) == -1) {
+		buf_free(&dir);
+		return -1;
+	}
+	d = opendir(dir.s);
+	if (!d) {
+		buf_free(&dir);
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		const char *p = de->d_name;
+		char *end;
+		long pid;
+
+		if (strncmp(p, base, blen) != 0 || strncmp(p + blen, ".tmp.", 5) != 0)
+			continue;
+		pid = strtol(p + blen + 5, &end, 10);
+		if (pid <= 0 || *end != '.' || end[1] < '0' || end[1] > '9')
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue; /* its writer may still be at work */
+		full.len = 0;
+		if (buf_puts(&full, dir.s) == -1 || buf_putc(&full, '/') == -1
+		    || buf_puts(&full, p) == -1 || buf_terminate(&full) == -1)
+			break;
+		if (lstat(full.s, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime >= min_age
+		    && unlink(full.s) == 0)
+			++n;
+	}
+	closedir(d);
+	buf_free(&dir);
+	buf_free(&full);
+	return n;
 }

@@ -26,6 +26,11 @@ void atomic_abort(struct atomic *a);
 /* Whole-file convenience: path gets exactly p[0..n). */
 int atomic_replace(const char *path, const void *p, size_t n, mode_t mode);
 
+/* Removes temp files atomic_begin left beside path (path.tmp.PID.SEQ) when
+   their process is gone and they are older than min_age seconds: what a
+   process killed mid-write leaves. Returns how many it removed, or -1. */
+int atomic_sweep(const char *path, long min_age);
+
 /* Reads all of fd from its current offset into b (appending). */
 int file_read_fd(int fd, struct buf *b);
 /* Reads the whole file; -1 with errno (ENOENT if missing). */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include "cfg.h"
+#include "atomic.h"
 #include "die.h"
 #include "log.h"
 #include "rebuild.h"
@@ -52,6 +53,28 @@ int main(int argc, char **argv)
 	                   &stats, err, sizeof err) == -1) {
 		log_msg(LOG_ERR, "%s", err);
 		die(111, "%s", err);
+	}
+	/* what writers killed mid-write left behind (a crash, kill -9) */
+	{
+		const char *paths[4];
+		int j, n = 0, k;
+
+		paths[0] = cfg.cdb;
+		paths[1] = cfg.state;
+		paths[2] = cfg.postfix_map[0] ? cfg.postfix_map_cdb : 0;
+		paths[3] = cfg.db_kind == CFG_DB_FILE ? cfg.db_path : 0;
+		for (j = 0; j < 4; ++j)
+			if (paths[j] && (k = atomic_sweep(paths[j], 60)) > 0)
+				n += k;
+		if (cfg.db_kind == CFG_DB_FILE) {
+			struct buf idx = BUF_INIT;
+			if (buf_puts(&idx, cfg.db_path) == 0 && buf_puts(&idx, ".index") == 0
+			    && buf_terminate(&idx) == 0 && (k = atomic_sweep(idx.s, 60)) > 0)
+				n += k;
+			buf_free(&idx);
+		}
+		if (n)
+			log_msg(LOG_INFO, "removed %d temp files left by killed writers", n);
 	}
 	if (removed || stats.rebuilt)
 		log_msg(LOG_INFO, "removed %lu stale entries%s", removed, stats.rebuilt ? ", rebuilt" : "");

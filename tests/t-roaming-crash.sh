@@ -228,4 +228,15 @@ cdb -l "$CDB" | sed 's/^+[0-9]*://' | sort > "$T/keys"
 check_eq "... and every entry left is in the cdb" "" "$(comm -23 "$T/live" "$T/keys")"
 check "... including the recovery logins" sh -c "TCPREMOTEIP=10.1.9.9 tcprulescheck '$CDB' | grep -q RELAYCLIENT && TCPREMOTEIP=10.$ROUNDS.9.9 tcprulescheck '$CDB' | grep -q RELAYCLIENT"
 
+# clearopensmtp sweeps what killed writers left, once it is a minute old and its process is gone
+n_tmp=$(tmps | wc -l)
+printf 'x' > "$T/tcp.smtp.cdb.tmp.999999999.1"          # a dead writer's, but fresh: kept
+sleep 1 & live=$!
+printf 'x' > "$T/tcp.smtp.cdb.tmp.$live.1"              # a live writer's, old: kept
+for f in $(tmps); do case $f in *.999999999.1) ;; *) touch -d '2 minutes ago' "$T/$f" ;; esac; done
+check_rc "clearopensmtp with old leftovers exits 0" 0 clearopensmtp 1
+check_eq "it removed the $n_tmp leftovers of killed writers and kept the fresh and the live ones" \
+	"tcp.smtp.cdb.tmp.$live.1 tcp.smtp.cdb.tmp.999999999.1" "$(tmps | tr '\n' ' ' | sed 's/ $//')"
+wait $live
+
 done_testing
