@@ -231,9 +231,17 @@ static int sync_once(int watching)
    table: from cron every minute, or as a loop polling every SECONDS. */
 static int cmd_sync(unsigned long watch)
 {
-	open_store();
+	if (!watch)
+		open_store();
 	for (;;) {
-		sync_once(watch != 0);
+		/* a watcher started while the database is down waits for it */
+		if (!st && store_open(&cfg, &st, err, sizeof err) == -1) {
+			st = 0;
+			log_msg(LOG_ERR, "sync: %s", err);
+			warn("%s", err);
+		} else {
+			sync_once(watch != 0);
+		}
 		if (!watch)
 			return 0;
 		sleep((unsigned)watch);
