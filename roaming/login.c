@@ -95,21 +95,30 @@ void login_record_bounded(const char *ident, const char *ip)
 			pipefd[0] = pipefd[1] = -1;
 		}
 		switch (pipefd[0] == -1 ? -1 : login_fork_detached(ident, pipefd[1])) {
-		case 0:
-			st->lock_ms = 3000;
+		case 0: {
+			/* a store of its own: the parent's may hold a connection
+			   (MySQL) that the fork closed */
+			struct store *cst;
+
+			if (store_open(&cfg, &cst, err, sizeof err) == -1) {
+				log_msg(LOG_ERR, "not finishing %.60s: %s", shown, err);
+				_exit(0);
+			}
 			if (busy) {
-				if (record_login(&cfg, st, ip, (long long)time(0), 0, &res, err, sizeof err) == -1)
+				if (record_login(&cfg, cst, ip, (long long)time(0), 0, &res, err, sizeof err) == -1)
 					log_msg(LOG_ERR, "not recording %.60s: %s", shown, err);
 				else
 					say(&res);
-			} else if (rebuild(&cfg, st, res.need == RECORD_FORCE, 0, REBUILD_WAIT_MS,
+			} else if (rebuild(&cfg, cst, res.need == RECORD_FORCE, 0, REBUILD_WAIT_MS,
 			                   &stats, err, sizeof err) == -1) {
 				log_msg(LOG_ERR, "recorded %s but could not rebuild: %s", res.addr, err);
 			} else {
 				res.stats = stats;
 				say(&res);
 			}
+			cst->ops->close(cst);
 			_exit(0); /* closing the pipe tells the login to go on */
+		}
 		case -1:
 			if (pipefd[0] != -1) {
 				close(pipefd[0]);

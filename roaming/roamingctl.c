@@ -173,6 +173,9 @@ static int cmd_check(const char *text)
 	fd = open(cfg.cdb, O_RDONLY | O_CLOEXEC);
 	if (fd == -1 || cdb_init(&c, fd) == -1 || rules_lookup(rules_cdb_find, &c, key, 0, 0, &m) == -1) {
 		printf("tcpserver would: unknown (%s: %s)\n", cfg.cdb, strerror(errno));
+		rules_match_free(&m);
+		buf_free(&rulekey);
+		buf_free(&tok);
 		return 111;
 	}
 	if (!m.found) {
