@@ -12,7 +12,7 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LIB_OBJS = lib/buf.o lib/atomic.o lib/addr.o lib/hmap.o lib/lock.o
 DIE_OBJ = lib/die.o
 RULES_OBJS = tcprules/rules_parse.o tcprules/rules_out.o tcprules/rules_lookup.o
-ROAMING_OBJS = roaming/cfg.o roaming/own.o roaming/store.o roaming/store_file.o roaming/store_mysql.o roaming/mysql_conf.o roaming/rebuild.o roaming/record.o roaming/login.o roaming/log.o roaming/logwatch.o roaming/follow.o
+ROAMING_OBJS = roaming/cfg.o roaming/own.o roaming/store.o roaming/store_file.o roaming/store_mysql.o roaming/mysql_api.o roaming/mysql_conf.o roaming/rebuild.o roaming/record.o roaming/login.o roaming/log.o roaming/logwatch.o roaming/follow.o
 
 RULES_PROGS = tcprules/roaming-tcprules tcprules/roaming-tcprulescheck
 ROAMING_PROGS = roaming/roaming-checkpassword roaming/roaming-allow roaming/clearopensmtp roaming/roamingctl roaming/roaming-logwatch
@@ -20,7 +20,7 @@ PROGS = $(RULES_PROGS) $(ROAMING_PROGS)
 TEST_PROGS = tests/unit-lib tests/gen-rules tests/toy-checkpassword tests/gen-maillog
 BENCH_PROGS = bench/bench-roaming bench/vpop-baseline bench/bench-postfix
 
-LIBS_RULES = tcprules/librules.a lib/libutil.a -lcdb
+LIBS_RULES = tcprules/librules.a lib/libutil.a $(CDB_LIBS)
 LIBS_ROAMING = roaming/libroaming.a $(LIBS_RULES) $(MYSQL_LIBS)
 
 all: config.mk $(PROGS)

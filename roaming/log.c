@@ -18,7 +18,7 @@ void log_init(const char *ident)
 	if (log_socket && !log_socket[0])
 		log_socket = 0;
 	if (!log_socket)
-		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+		openlog(ident, LOG_PID, LOG_MAIL); /* connect on first use: a plain refresh logs nothing */
 }
 
 void log_msg(int pri, const char *fmt, ...)

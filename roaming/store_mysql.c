@@ -66,7 +66,7 @@
 
 #include <time.h>
 #include <unistd.h>
-#include <mysql.h>
+#include "mysql_api.h"
 #include <mysqld_error.h>
 #include "mysql_conf.h"
 
@@ -587,9 +587,14 @@ static int fill(char *out, size_t n, const char *templ, const char *table)
 
 int store_mysql_open(const struct cfg *c, struct store **out, char *err, size_t errlen)
 {
-	struct mstore *m = calloc(1, sizeof *m);
+	struct mstore *m;
 	int i;
 
+	if (mysql_api_load(err, errlen) == -1) {
+		errno = ENOSYS;
+		return -1;
+	}
+	m = calloc(1, sizeof *m);
 	if (!m) {
 		snprintf(err, errlen, "out of memory");
 		errno = ENOMEM;

@@ -206,7 +206,7 @@ check "... byte-identical to postmap's" cmp "$MAP" "$T/src.cdb"
 printf '127.0.0.:allow,RELAYCLIENT=""\n:allow\n' > "$T/tcp.smtp"
 roamingctl rebuild >/dev/null
 check "login from 127.0.0.7, covered by tcp.smtp's 127.0.0. rule" login 127.0.0.7
-check "... logged as new and rebuilt" logged "recorded 127.0.0.7 (new, rebuilt)"
+check "... logged as new and rebuilt" logged "recorded 127.0.0.7 (new, rebuilt"
 check_eq "... and in the Postfix map" OK "$(q 127.0.0.7)"
 check_eq "... while tcp.smtp.cdb has no record of its own for it" "" \
 	"$(cdb -q "$T/tcp.smtp.cdb" 127.0.0.7 2>/dev/null && echo record)"
