@@ -71,6 +71,21 @@ free_port() {
 port_open() {
 	python3 -c 'import socket,sys; socket.create_connection((sys.argv[2],int(sys.argv[1])),1).close()' "$1" "${2:-127.0.0.1}"
 }
+# log_listen [SOCKET [FILE]]: collects what roaming logs to the unix datagram
+# socket SOCKET (give it to roaming as ROAMING_LOGSOCKET; default
+# $T/log.sock) in FILE (default $T/log), a message a line.
+log_listen() {
+	bg python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)  # bursts of logins
+s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666)
+f = open(sys.argv[2], "ab", buffering=0)
+while True:
+    f.write(s.recv(8192).replace(b"\n", b"?") + b"\n")
+' "${1:-$T/log.sock}" "${2:-$T/log}"
+	wait_for 10 test -S "${1:-$T/log.sock}"
+}
 # done_testing: exits 1 if anything failed.
 done_testing() {
 	[ "$failures" -eq 0 ]

@@ -12,15 +12,7 @@ unset ROAMING_CLEAR_MINUTES ROAMING_RELAY_ENV ROAMING_POSTFIX_MAP ROAMING_POSTFI
 export ROAMING_CONF=/dev/null ROAMING_TCP_RULES=$T/tcp.smtp ROAMING_DB=file:$T/open-smtp
 export ROAMING_LOGSOCKET=$T/log.sock
 
-bg python3 -c '
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-f = open(sys.argv[2], "ab", buffering=0)
-while True:
-    f.write(s.recv(8192).replace(b"\n", b"?") + b"\n")
-' "$T/log.sock" "$T/log"
-wait_for 10 test -S "$T/log.sock" || { not_ok "log listener started"; exit 1; }
+log_listen || { not_ok "log listener started"; exit 1; }
 printf '127.0.0.1:allow,RELAYCLIENT=""\n:allow\n' > "$T/tcp.smtp"
 roamingctl rebuild >/dev/null || { not_ok "roamingctl rebuild"; exit 1; }
 listed() { roamingctl list | awk -v a="$1" '$1 == a { f = 1 } END { exit !f }'; }

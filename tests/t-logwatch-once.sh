@@ -9,15 +9,7 @@ for p in roaming-logwatch roamingctl roaming-tcprulescheck; do
 	command -v $p >/dev/null || { not_ok "$p is built (run make check)"; exit 1; }
 done
 
-bg python3 -c '
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-f = open(sys.argv[2], "ab", buffering=0)
-while True:
-    f.write(s.recv(8192).replace(b"\n", b"?") + b"\n")
-' "$T/log.sock" "$T/log"
-wait_for 10 test -S "$T/log.sock" || { not_ok "log listener started"; exit 1; }
+log_listen || { not_ok "log listener started"; exit 1; }
 
 printf '127.0.0.1:allow,RELAYCLIENT=""\n:allow\n' > "$T/tcp.smtp"
 roamingctl rebuild >/dev/null || { not_ok "roamingctl rebuild"; exit 1; }

@@ -12,15 +12,7 @@ export ROAMING_CONF ROAMING_TCP_RULES ROAMING_DB ROAMING_LOGSOCKET
 CDB=$E/tcp.smtp.cdb
 
 mysql_require
-bg python3 -c '
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666)
-f = open(sys.argv[2], "ab", buffering=0)
-while True:
-    f.write(s.recv(8192).replace(b"\n", b"?") + b"\n")
-' "$T/log.sock" "$T/log"
-wait_for 10 test -e "$T/log" || { not_ok "log listener started"; exit 1; }
+log_listen || { not_ok "log listener started"; exit 1; }
 nlog() { grep -c -- "$1" "$T/log"; }
 
 mysql_start db || { not_ok "mariadbd starts"; exit 1; }

@@ -12,15 +12,7 @@ mysql_require
 # one log listener per host, so each line says which host wrote it
 for h in a b; do
 	mkdir "$T/$h"
-	bg python3 -c '
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666)
-f = open(sys.argv[2], "ab", buffering=0)
-while True:
-    f.write(s.recv(8192).replace(b"\n", b"?") + b"\n")
-' "$T/$h.sock" "$T/$h.log"
-	wait_for 10 test -e "$T/$h.log" || { not_ok "log listener $h started"; exit 1; }
+	log_listen "$T/$h.sock" "$T/$h.log" || { not_ok "log listener $h started"; exit 1; }
 done
 on() { # on HOST CMD...: run CMD as that host
 	h=$1

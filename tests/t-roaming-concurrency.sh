@@ -14,16 +14,7 @@ for p in toy-checkpassword roaming-checkpassword clearopensmtp roamingctl; do
 	command -v $p >/dev/null || { not_ok "$p is built (run make check)"; exit 1; }
 done
 
-bg python3 -c '
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666)
-f = open(sys.argv[2], "ab", buffering=0)
-while True:
-    f.write(s.recv(8192).replace(b"\n", b"?") + b"\n")
-' "$T/log.sock" "$T/log"
-wait_for 10 test -e "$T/log" || { not_ok "log listener started"; exit 1; }
+log_listen || { not_ok "log listener started"; exit 1; }
 
 # A big site's tcp.smtp (so a rebuild takes long enough for logins to queue
 # behind it), a fixed rule the readers look for, and stale entries that the

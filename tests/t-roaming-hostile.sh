@@ -14,15 +14,7 @@ for p in toy-checkpassword roaming-checkpassword roaming-allow clearopensmtp roa
 	command -v $p >/dev/null || { not_ok "$p is built (run make check)"; exit 1; }
 done
 
-bg python3 -c '
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666)
-f = open(sys.argv[2], "ab", buffering=0)
-while True:
-    f.write(s.recv(8192).replace(b"\n", b"?") + b"\n")
-' "$T/log.sock" "$T/log"
-wait_for 10 test -e "$T/log" || { not_ok "log listener started"; exit 1; }
+log_listen || { not_ok "log listener started"; exit 1; }
 logged() { wait_for "${2:-5}" grep -q -- "$1" "$T/log"; }
 nlog() { grep -c -- "$1" "$T/log"; }
 

@@ -9,15 +9,7 @@ ROAMING_LOGSOCKET=$T/log.sock ROAMING_POSTFIX_MAP=$T/roaming
 export ROAMING_CONF ROAMING_TCP_RULES ROAMING_DB ROAMING_LOGSOCKET ROAMING_POSTFIX_MAP
 CDB=$T/tcp.smtp.cdb MAP=$T/roaming.cdb
 
-bg python3 -c '
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-f = open(sys.argv[2], "ab", buffering=0)
-while True:
-    f.write(s.recv(8192).replace(b"\n", b"?") + b"\n")
-' "$T/log.sock" "$T/log"
-wait_for 10 test -e "$T/log" || { not_ok "log listener started"; exit 1; }
+log_listen || { not_ok "log listener started"; exit 1; }
 
 printf 'joe\0right\0\0' > "$T/pw"
 # login IP: a successful login; prints the log line it caused

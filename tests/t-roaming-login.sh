@@ -13,15 +13,7 @@ for p in toy-checkpassword roaming-checkpassword roaming-allow clearopensmtp roa
 done
 
 # The log: a unix datagram listener appending each message as a line.
-bg python3 -c '
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666)
-f = open(sys.argv[2], "ab", buffering=0)
-while True:
-    f.write(s.recv(8192).replace(b"\n", b"?") + b"\n")
-' "$T/log.sock" "$T/log"
-wait_for 10 test -e "$T/log" || { not_ok "log listener started"; exit 1; }
+log_listen || { not_ok "log listener started"; exit 1; }
 # logged PATTERN: a log line matching PATTERN arrives (the recorder logs
 # before it lets the session go on, so it is there or on its way).
 logged() { wait_for 5 grep -q -- "$1" "$T/log"; }
