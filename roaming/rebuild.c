@@ -197,7 +197,21 @@ done:
 struct ent {
 	struct addr a;
 	long long ts;
+	char v4[16];           /* the dotted quad as stored, when it is one */
+	unsigned char v4len;   /* 0: print the address when it is needed */
 };
+
+/* The entry's address in tcpserver's (or Postfix's) form: the stored text
+   when that is already the dotted quad both look up, else printed. */
+static size_t ent_key(const struct ent *e, char out[ADDR_TEXT_MAX], int postfix)
+{
+	if (e->v4len) {
+		memcpy(out, e->v4, e->v4len);
+		out[e->v4len] = 0;
+		return e->v4len;
+	}
+	return postfix ? addr_fmt_postfix(&e->a, out) : addr_fmt_tcpserver(&e->a, out);
+}
 
 struct merge {
 	const struct cfg *cfg;
@@ -253,7 +267,7 @@ static int rule_find(void *ctx, const char *key, size_t klen, const char **data,
 	return 1;
 }
 
-static int collect(void *ctx, const struct addr *a, long long ts)
+static int collect(void *ctx, const struct addr *a, const char *text, size_t tlen, long long ts)
 {
 	struct merge *m = ctx;
 	char k[17];
@@ -283,6 +297,12 @@ static int collect(void *ctx, const struct addr *a, long long ts)
 	}
 	m->ents[m->n].a = *a;
 	m->ents[m->n].ts = ts;
+	m->ents[m->n].v4len = 0;
+	/* inet_pton took it as AF_INET, so it is the canonical dotted quad */
+	if (a->family == AF_INET && text && tlen < sizeof m->ents[m->n].v4 && !memchr(text, ':', tlen)) {
+		memcpy(m->ents[m->n].v4, text, tlen);
+		m->ents[m->n].v4len = (unsigned char)tlen;
+	}
 	++m->n;
 	return 0;
 }
@@ -358,7 +378,7 @@ static int write_postfix(struct merge *m, char *err, size_t errlen)
 		const char *v = c->postfix_action;
 		size_t vlen;
 
-		klen = addr_fmt_postfix(&m->ents[i].a, key);
+		klen = ent_key(&m->ents[i], key, 1);
 		if (timeval) {
 			vlen = fmt_ulong(val, (unsigned long long)m->ents[i].ts);
 			v = val;
@@ -479,7 +499,7 @@ static int build_incremental(const struct cfg *c, struct store *st, struct rebui
 	if (copy_cdb(c->cdb, &m.out, &old) == -1)
 		goto bad;
 	for (i = 0; i < m.n; ++i) {
-		klen = addr_fmt_tcpserver(&m.ents[i].a, key);
+		klen = ent_key(&m.ents[i], key, 0);
 		if (cdb_find(&old, key, (unsigned)klen) > 0)
 			continue; /* a full build keeps the first line of an address */
 		x = roaming_record_data(&m, key, klen, &data);
@@ -505,7 +525,7 @@ static int build_incremental(const struct cfg *c, struct store *st, struct rebui
 			const char *v = c->postfix_action;
 			size_t vlen = strlen(v);
 
-			klen = addr_fmt_postfix(&m.ents[i].a, key);
+			klen = ent_key(&m.ents[i], key, 1);
 			if (cdb_find(&oldpf, key, (unsigned)klen) > 0)
 				continue;
 			if (timeval) {
@@ -629,7 +649,7 @@ static int build(const struct cfg *c, struct store *st, struct rebuild_stats *st
 		goto done;
 	}
 	for (i = 0; i < m.n; ++i) {
-		klen = addr_fmt_tcpserver(&m.ents[i].a, key);
+		klen = ent_key(&m.ents[i], key, 0);
 		x = roaming_record_data(&m, key, klen, &data);
 		if (x == -1 || (x == 1 && rules_out_add(&m.out, key, klen, data.s, data.len) == -1)) {
 			fail(err, errlen, "unable to write %s", c->cdb);

@@ -65,13 +65,15 @@ struct lister {
 	unsigned long n;
 };
 
-static int list_one(void *ctx, const struct addr *a, long long ts)
+static int list_one(void *ctx, const struct addr *a, const char *text, size_t tlen, long long ts)
 {
 	struct lister *l = ctx;
 	char txt[ADDR_TEXT_MAX], when[32];
 	time_t t = (time_t)ts;
 	struct tm tm;
 
+	(void)text; /* listed in one form, whatever the store holds */
+	(void)tlen;
 	addr_fmt_tcpserver(a, txt);
 	++l->n;
 	if (ts == 0) {
@@ -106,10 +108,12 @@ struct finder {
 	long long ts;
 };
 
-static int find_one(void *ctx, const struct addr *a, long long ts)
+static int find_one(void *ctx, const struct addr *a, const char *text, size_t tlen, long long ts)
 {
 	struct finder *f = ctx;
 
+	(void)text;
+	(void)tlen;
 	if (a->family == f->a.family && memcmp(a->a, f->a.a, 16) == 0) {
 		if (!f->found || (f->ts != 0 && (ts == 0 || ts > f->ts)))
 			f->ts = ts;

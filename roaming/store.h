@@ -16,7 +16,12 @@ enum {
 	STORE_PERSISTENT    /* known and persistent: left as it is */
 };
 
-typedef int (*store_each_fn)(void *ctx, const struct addr *a, long long ts);
+/* text is the address as the store holds it (tlen bytes, no NUL), or 0:
+   for an IPv4 address written without ':' it is the dotted quad inet_ntop
+   would print (inet_pton takes no other spelling), so a rebuild of 100,000
+   entries need not print them all again. */
+typedef int (*store_each_fn)(void *ctx, const struct addr *a, const char *text, size_t tlen,
+                             long long ts);
 
 struct store;
 struct store_ops {
@@ -70,5 +75,7 @@ int store_mysql_open(const struct cfg *c, struct store **out, char *err, size_t 
 /* One open-smtp line: "ADDRESS:allow,ENV<TAB>TIME". Returns 1 and fills a
    and *ts if the line is a roaming entry; 0 if it is not. */
 int store_parse_line(const char *line, size_t len, struct addr *a, long long *ts);
+/* The same, with the length of the address text at the start of line. */
+int store_parse_line_text(const char *line, size_t len, struct addr *a, long long *ts, size_t *alen);
 
 #endif

@@ -35,7 +35,7 @@ struct fstore {
 	char *indexpath;
 };
 
-int store_parse_line(const char *line, size_t len, struct addr *a, long long *ts)
+int store_parse_line_text(const char *line, size_t len, struct addr *a, long long *ts, size_t *alen)
 {
 	const char *tab = 0, *p, *c;
 	long long t = 0;
@@ -69,7 +69,14 @@ int store_parse_line(const char *line, size_t len, struct addr *a, long long *ts
 	if (c >= tab || addr_parse(line, (size_t)(c - line), a) == -1)
 		return 0;
 	*ts = t;
+	if (alen)
+		*alen = (size_t)(c - line);
 	return 1;
+}
+
+int store_parse_line(const char *line, size_t len, struct addr *a, long long *ts)
+{
+	return store_parse_line_text(line, len, a, ts, 0);
 }
 
 static int put_line(struct buf *b, const struct cfg *cfg, const struct addr *a, long long ts)
@@ -543,6 +550,7 @@ static int fs_load(struct store *s, store_each_fn fn, void *ctx, struct buf *tok
 	struct stat st;
 	struct addr a;
 	long long ts;
+	size_t alen;
 	int lk, fd, r = -1;
 
 	if ((lk = take(f)) == -1)
@@ -576,7 +584,8 @@ static int fs_load(struct store *s, store_each_fn fn, void *ctx, struct buf *tok
 		nl = memchr(x, '\n', (size_t)(end - x));
 		if (!nl)
 			nl = end;
-		if (store_parse_line(x, (size_t)(nl - x), &a, &ts) && fn(ctx, &a, ts) == -1)
+		if (store_parse_line_text(x, (size_t)(nl - x), &a, &ts, &alen)
+		    && fn(ctx, &a, x, alen, ts) == -1)
 			goto done;
 	}
 	r = 0;
@@ -685,6 +694,7 @@ static int fs_load_tail(struct store *s, const char *since, store_each_fn fn, vo
 	struct stat st;
 	struct addr a;
 	long long ts, off;
+	size_t alen;
 	char *sp;
 	ssize_t n;
 	int lk, fd, r = 0;
@@ -726,7 +736,8 @@ static int fs_load_tail(struct store *s, const char *since, store_each_fn fn, vo
 		nl = memchr(x, '\n', (size_t)(end - x));
 		if (!nl)
 			nl = end;
-		if (store_parse_line(x, (size_t)(nl - x), &a, &ts) && fn(ctx, &a, ts) == -1) {
+		if (store_parse_line_text(x, (size_t)(nl - x), &a, &ts, &alen)
+		    && fn(ctx, &a, x, alen, ts) == -1) {
 			r = -1;
 			goto done;
 		}

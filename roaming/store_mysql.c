@@ -456,7 +456,7 @@ static int my_load(struct store *s, store_each_fn fn, void *ctx, struct buf *tok
 		if (f == MYSQL_DATA_TRUNCATED || ipnul || iperr || tserr
 		    || addr_parse(ip, iplen, &a) == -1)
 			continue;
-		if (fn(ctx, &a, tsnul ? 0 : ts) == -1) {
+		if (fn(ctx, &a, ip, iplen, tsnul ? 0 : ts) == -1) {
 			int e = errno;
 			mysql_stmt_close(st);
 			m->broken = 1; /* leave no half-read transaction behind */
