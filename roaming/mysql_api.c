@@ -17,7 +17,7 @@ int mysql_api_load(char *err, size_t errlen)
 	if (loaded)
 		return 0;
 	/* the library this roaming was configured against, by its soname */
-	h = dlopen(ROAMING_MYSQL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	h = dlopen(ROAMING_MYSQL_SONAME, RTLD_LAZY | RTLD_LOCAL); /* bind on first call, as ld.so does */
 	if (!h) {
 		snprintf(err, errlen, "unable to load the MySQL client library %s: %s",
 		         ROAMING_MYSQL_SONAME, dlerror());
