@@ -47,19 +47,62 @@ void login_record(const char *ip)
 	cfg_free(&cfg);
 }
 
-/* Waits at most LOGIN_WAIT_MS for the detached process holding the other
-   end of fd to finish (it closes its end), then closes fd. */
-static void wait_done(int fd)
+/* Waits at most ms for the detached process holding the other end of fd
+   to finish (it closes its end), then closes fd. */
+static void wait_done(int fd, long ms)
 {
 	struct pollfd p;
 	char c;
 
 	p.fd = fd;
 	p.events = POLLIN;
-	if (poll(&p, 1, LOGIN_WAIT_MS) == 1 && read(fd, &c, 1) == -1) {
+	if (poll(&p, 1, (int)ms) == 1 && read(fd, &c, 1) == -1) {
 		/* done or not, the login goes on */
 	}
 	close(fd);
+}
+
+long login_wait_ms(const struct cfg *c)
+{
+	return c->db_kind == CFG_DB_MYSQL ? LOGIN_WAIT_DB_MS : LOGIN_WAIT_MS;
+}
+
+void login_record_waiting(const char *ident, const char *ip)
+{
+	char err[600];
+	struct cfg cfg;
+	int pipefd[2], db = 0;
+
+	if (cfg_load(&cfg, err, sizeof err) == 0) {
+		db = cfg.db_kind == CFG_DB_MYSQL;
+		if (!db) {
+			cfg_free(&cfg);
+			login_record(ip); /* a file: quick, and bounded by its locks */
+			return;
+		}
+	} else {
+		login_record(ip); /* which logs the bad setting */
+		return;
+	}
+	if (pipe(pipefd) == -1) {
+		cfg_free(&cfg);
+		login_record(ip);
+		return;
+	}
+	switch (login_fork_detached(ident, pipefd[1])) {
+	case 0:
+		login_record(ip);
+		_exit(0);
+	case -1:
+		close(pipefd[1]);
+		close(pipefd[0]);
+		login_record(ip);
+		break;
+	default:
+		close(pipefd[1]);
+		wait_done(pipefd[0], login_wait_ms(&cfg));
+	}
+	cfg_free(&cfg);
 }
 
 void login_record_bounded(const char *ident, const char *ip)
@@ -81,13 +124,19 @@ void login_record_bounded(const char *ident, const char *ip)
 		cfg_free(&cfg);
 		return;
 	}
-	/* The common case, a known address, is a few bytes under a lock that
-	   is free: done here, no process to start. Only a busy lock or a
-	   rebuild goes to a detached process that the login waits for at
-	   most LOGIN_WAIT_MS. */
-	st->lock_ms = 0;
-	r = record_login(&cfg, st, ip, (long long)time(0), RECORD_NO_REBUILD, &res, err, sizeof err);
-	busy = r == -1 && errno == EAGAIN;
+	/* The common case on the open-smtp file, a known address, is a few
+	   bytes under a lock that is free: done here, no process to start. A
+	   busy lock, a rebuild, or a database (whose servers may be slow to
+	   answer) goes to a detached process that the login waits for at most
+	   login_wait_ms(). */
+	if (cfg.db_kind == CFG_DB_MYSQL) {
+		r = -1;
+		busy = 1;
+	} else {
+		st->lock_ms = 0;
+		r = record_login(&cfg, st, ip, (long long)time(0), RECORD_NO_REBUILD, &res, err, sizeof err);
+		busy = r == -1 && errno == EAGAIN;
+	}
 	if (r == -1 && !busy) {
 		log_msg(errno == EINVAL ? LOG_WARNING : LOG_ERR, "not recording %.60s: %s", shown, err);
 	} else if (busy || res.need != RECORD_NONE) {
@@ -128,7 +177,7 @@ void login_record_bounded(const char *ident, const char *ip)
 			break;
 		default:
 			close(pipefd[1]);
-			wait_done(pipefd[0]);
+			wait_done(pipefd[0], login_wait_ms(&cfg));
 		}
 	}
 	st->ops->close(st);

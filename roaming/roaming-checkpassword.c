@@ -73,7 +73,7 @@ static void recorder(int fd)
 	if (c == 'n')
 		log_msg(LOG_INFO, "not recording %.60s: NORELAY is set", ip ? ip : "(unset)");
 	else
-		login_record(ip);
+		login_record_waiting("roaming-checkpassword", ip);
 	c = 'k';
 	if (write(fd, &c, 1) != 1) {
 		/* the hook stopped waiting; it went on anyway */
