@@ -287,12 +287,30 @@ struct rewrite {
 	long long extra_ts;
 	unsigned long dropped;
 	int found;
+	int only_if_changed;   /* leave the file (and its inode) alone if nothing changes */
 };
 
 struct rw_ent {
 	struct addr a;
 	long long ts;
+	const char *text;      /* the address as written, when it is canonical */
+	size_t tlen;
+	int written;
 };
+
+/* One line of the file: a roaming entry (ent >= 0) or a line kept as is. */
+struct rw_line {
+	size_t off, len;
+	long ent;
+};
+
+static int put_line_text(struct buf *b, const struct cfg *cfg, const char *key, size_t klen, long long ts)
+{
+	return buf_put(b, key, klen) == -1
+	    || buf_puts(b, ":allow,") == -1 || buf_puts(b, cfg->relay_env) == -1
+	    || buf_putc(b, '\t') == -1 || buf_putulong(b, (unsigned long long)ts) == -1
+	    || buf_putc(b, '\n') == -1 ? -1 : 0;
+}
 
 /* family and bytes: IPv4 1.2.3.4 and IPv6 102:304:: must not collide */
 static void addr_key(const struct addr *a, char k[17])
@@ -306,15 +324,16 @@ static int rewrite(struct fstore *f, struct rewrite *rw)
 	struct buf in = BUF_INIT, out = BUF_INIT;
 	struct hmap seen = HMAP_INIT;
 	struct rw_ent *ents = 0;
-	size_t nents = 0, entcap = 0, *slot, i;
+	struct rw_line *lines = 0;
+	size_t nents = 0, entcap = 0, nlines = 0, linecap = 0, *slot, i, alen;
 	const char *x, *end, *nl;
 	struct stat st, tst;
 	struct atomic at;
 	struct addr a;
 	long long ts;
 	mode_t mode = 0640;
-	char akey[17];
-	int fd, have = 0, r = -1;
+	char akey[17], key[ADDR_TEXT_MAX];
+	int fd, have = 0, r = -1, changed = 0;
 
 	fd = open(f->path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1 && errno != ENOENT) {
@@ -332,70 +351,101 @@ static int rewrite(struct fstore *f, struct rewrite *rw)
 		}
 		close(fd);
 	}
-	/* first pass: fold duplicates */
+	/* one parse: the lines, and the entries with duplicates folded */
 	for (x = in.s, end = in.s + in.len; x < end; x = nl + 1) {
+		long ent = -1;
+
 		nl = memchr(x, '\n', (size_t)(end - x));
 		if (!nl)
 			nl = end;
-		if (!store_parse_line(x, (size_t)(nl - x), &a, &ts))
-			continue;
-		addr_key(&a, akey);
-		r = hmap_put(&seen, akey, sizeof akey, nents, &slot);
-		if (r == -1)
-			goto oom;
-		if (r == 1) {
-			if (nents == entcap) {
-				/* doubling: one realloc per entry was a tenth of clearopensmtp */
-				size_t cap = entcap ? entcap * 2 : 1024;
-				struct rw_ent *e = cap > (size_t)-1 / sizeof *e ? 0 : realloc(ents, cap * sizeof *e);
-				if (!e)
-					goto oom;
-				ents = e;
-				entcap = cap;
-			}
-			ents[nents].a = a;
-			ents[nents].ts = ts;
-			++nents;
-		} else if (ents[*slot].ts != 0 && (ts == 0 || ts > ents[*slot].ts)) {
-			ents[*slot].ts = ts;
-		}
-	}
-	/* second pass: write in the order of first appearance */
-	for (x = in.s, end = in.s + in.len; x < end; x = nl + 1) {
-		nl = memchr(x, '\n', (size_t)(end - x));
-		if (!nl)
-			nl = end;
-		if (!store_parse_line(x, (size_t)(nl - x), &a, &ts)) {
-			/* not ours (comments, prefixes someone wrote): kept verbatim */
-			if (nl > x && (buf_put(&out, x, (size_t)(nl - x)) == -1 || buf_putc(&out, '\n') == -1))
+		if (store_parse_line_text(x, (size_t)(nl - x), &a, &ts, &alen)) {
+			addr_key(&a, akey);
+			r = hmap_put(&seen, akey, sizeof akey, nents, &slot);
+			if (r == -1)
 				goto oom;
-			continue;
+			if (r == 1) {
+				if (nents == entcap) {
+					size_t cap = entcap ? entcap * 2 : 1024;
+					struct rw_ent *e = cap > (size_t)-1 / sizeof *e ? 0 : realloc(ents, cap * sizeof *e);
+					if (!e)
+						goto oom;
+					ents = e;
+					entcap = cap;
+				}
+				ents[nents].a = a;
+				ents[nents].ts = ts;
+				/* inet_pton took a ':'-free address as AF_INET: canonical */
+				ents[nents].text = a.family == AF_INET && !memchr(x, ':', alen) ? x : 0;
+				ents[nents].tlen = alen;
+				ents[nents].written = 0;
+				ent = (long)nents++;
+			} else {
+				changed = 1; /* a duplicate line goes */
+				if (ents[*slot].ts != 0 && (ts == 0 || ts > ents[*slot].ts))
+					ents[*slot].ts = ts;
+				continue;
+			}
+		} else if (nl == x) {
+			continue; /* an empty line goes */
 		}
-		addr_key(&a, akey);
-		slot = hmap_get(&seen, akey, sizeof akey);
-		if (!slot || *slot == (size_t)-1)
-			continue; /* a duplicate already written */
-		i = *slot;
-		*slot = (size_t)-1;
+		if (nlines == linecap) {
+			size_t cap = linecap ? linecap * 2 : 1024;
+			struct rw_line *l = cap > (size_t)-1 / sizeof *l ? 0 : realloc(lines, cap * sizeof *l);
+			if (!l)
+				goto oom;
+			lines = l;
+			linecap = cap;
+		}
+		lines[nlines].off = (size_t)(x - in.s);
+		lines[nlines].len = (size_t)(nl - x);
+		lines[nlines].ent = ent;
+		++nlines;
+	}
+	/* decide every entry's time before writing anything */
+	for (i = 0; i < nents; ++i) {
 		if (rw->extra && memcmp(&ents[i].a, rw->extra, sizeof a) == 0) {
 			rw->found = 1;
 			ts = rw->extra_ts;
 		} else {
 			ts = rw->fn ? rw->fn(rw->ctx, &ents[i].a, ents[i].ts) : ents[i].ts;
 		}
-		if (ts < 0) {
+		if (ts != ents[i].ts)
+			changed = 1;
+		if (ts < 0)
 			++rw->dropped;
-			continue;
-		}
-		if (put_line(&out, f->base.cfg, &ents[i].a, ts) == -1)
-			goto oom;
+		ents[i].ts = ts;
 	}
-	if (rw->extra && !rw->found && rw->extra_ts >= 0 && put_line(&out, f->base.cfg, rw->extra, rw->extra_ts) == -1)
-		goto oom;
+	if (rw->extra && !rw->found && rw->extra_ts >= 0)
+		changed = 1;
 	if (rw->extra && !rw->found && rw->extra_ts < 0 && !rw->fn) {
 		r = 0; /* removing an address that is not there changes nothing */
 		goto done;
 	}
+	if (rw->only_if_changed && !changed) {
+		r = 0; /* an unchanged file keeps its inode, so the outputs stay current */
+		goto done;
+	}
+	if (buf_ready(&out, in.len) == -1)
+		goto oom;
+	for (i = 0; i < nlines; ++i) {
+		const struct rw_line *l = &lines[i];
+		struct rw_ent *e;
+
+		if (l->ent < 0) {
+			/* not ours (comments, prefixes someone wrote): kept verbatim */
+			if (buf_put(&out, in.s + l->off, l->len) == -1 || buf_putc(&out, '\n') == -1)
+				goto oom;
+			continue;
+		}
+		e = &ents[l->ent];
+		if (e->ts < 0)
+			continue;
+		if (e->text ? put_line_text(&out, f->base.cfg, e->text, e->tlen, e->ts) == -1
+		            : put_line_text(&out, f->base.cfg, key, addr_fmt_tcpserver(&e->a, key), e->ts) == -1)
+			goto oom;
+	}
+	if (rw->extra && !rw->found && rw->extra_ts >= 0 && put_line(&out, f->base.cfg, rw->extra, rw->extra_ts) == -1)
+		goto oom;
 	if (atomic_begin(&at, f->path, 0, mode) == -1) {
 		store_fail(&f->base, "unable to create a temp file for %s", f->path);
 		goto done;
@@ -429,6 +479,7 @@ oom:
 	r = -1;
 done:
 	free(ents);
+	free(lines);
 	hmap_free(&seen);
 	buf_free(&in);
 	buf_free(&out);
@@ -494,7 +545,7 @@ static int fs_record(struct store *s, const struct addr *a, long long now,
 				}
 			} else {
 				/* a time of another width (old or hand-written): rewrite */
-				struct rewrite rw = { 0, 0, a, now, 0, 0 };
+				struct rewrite rw = { 0, 0, a, now, 0, 0, 0 };
 				if (rewrite(f, &rw) == -1)
 					goto done;
 				if (stat(f->path, &st) == -1) {
@@ -618,31 +669,12 @@ static long long expire_fn(void *ctx, const struct addr *a, long long ts)
 static int fs_expire(struct store *s, long long cutoff, unsigned long *removed)
 {
 	struct fstore *f = (struct fstore *)s;
-	struct rewrite rw = { expire_fn, &cutoff, 0, 0, 0, 0 };
-	struct buf in = BUF_INIT;
-	const char *x, *end, *nl;
-	struct addr a;
-	long long ts;
-	int lk, r, stale = 0;
+	struct rewrite rw = { expire_fn, &cutoff, 0, 0, 0, 0, 1 };
+	int lk, r;
 
 	if ((lk = take(f)) == -1)
 		return -1;
-	/* rewrite only when something expires: an unchanged file keeps its
-	   inode, and so the cdb built from it stays current */
-	if (file_read(f->path, &in) == -1 && errno != ENOENT) {
-		lock_release(lk);
-		buf_free(&in);
-		return store_fail(s, "unable to read %s", f->path);
-	}
-	for (x = in.s, end = in.s + in.len; x < end && !stale; x = nl + 1) {
-		nl = memchr(x, '\n', (size_t)(end - x));
-		if (!nl)
-			nl = end;
-		if (store_parse_line(x, (size_t)(nl - x), &a, &ts) && ts != 0 && ts < cutoff)
-			stale = 1;
-	}
-	buf_free(&in);
-	r = stale ? rewrite(f, &rw) : 0;
+	r = rewrite(f, &rw);
 	lock_release(lk);
 	*removed = rw.dropped;
 	return r;
@@ -651,7 +683,7 @@ static int fs_expire(struct store *s, long long cutoff, unsigned long *removed)
 static int fs_set(struct store *s, const struct addr *a, long long ts)
 {
 	struct fstore *f = (struct fstore *)s;
-	struct rewrite rw = { 0, 0, a, ts, 0, 0 };
+	struct rewrite rw = { 0, 0, a, ts, 0, 0, 0 };
 	int lk, r;
 
 	if ((lk = take(f)) == -1)
@@ -664,7 +696,7 @@ static int fs_set(struct store *s, const struct addr *a, long long ts)
 static int fs_remove(struct store *s, const struct addr *a, int *found)
 {
 	struct fstore *f = (struct fstore *)s;
-	struct rewrite rw = { 0, 0, a, -1, 0, 0 };
+	struct rewrite rw = { 0, 0, a, -1, 0, 0, 0 };
 	int lk, r;
 
 	if ((lk = take(f)) == -1)
