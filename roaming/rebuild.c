@@ -230,6 +230,17 @@ struct merge {
 	struct buf lookupkey;  /* rules_lookup's key buffer, kept between entries */
 };
 
+static void merge_free(struct merge *m)
+{
+	hmap_free(&m->rules);
+	hmap_free(&m->seen);
+	free(m->ents);
+	m->ents = 0;
+	buf_free(&m->rdata);
+	buf_free(&m->matchkey);
+	buf_free(&m->lookupkey);
+}
+
 static int rule_emit(void *ctx, const char *key, size_t klen, const char *data, size_t dlen)
 {
 	struct merge *m = ctx;
@@ -582,12 +593,7 @@ done:
 		cdb_free(&oldpf);
 		close(pffd);
 	}
-	hmap_free(&m.rules);
-	hmap_free(&m.seen);
-	free(m.ents);
-	buf_free(&m.rdata);
-	buf_free(&m.matchkey);
-	buf_free(&m.lookupkey);
+	merge_free(&m);
 	buf_free(&since);
 	buf_free(&now);
 	buf_free(&rtok);
@@ -679,12 +685,7 @@ static int build(const struct cfg *c, struct store *st, struct rebuild_stats *st
 done:
 	if (outopen)
 		rules_out_abort(&m.out);
-	hmap_free(&m.rules);
-	hmap_free(&m.seen);
-	free(m.ents);
-	buf_free(&m.rdata);
-	buf_free(&m.matchkey);
-	buf_free(&m.lookupkey);
+	merge_free(&m);
 	buf_free(&text);
 	buf_free(&tok);
 	buf_free(&rtok);
@@ -733,10 +734,7 @@ int rebuild_explain(const struct cfg *c, const struct addr *a, int *verdict, int
 	}
 	r = 0;
 done:
-	hmap_free(&m.rules);
-	buf_free(&m.rdata);
-	buf_free(&m.matchkey);
-	buf_free(&m.lookupkey);
+	merge_free(&m);
 	buf_free(&text);
 	buf_free(&data);
 	return r;
