@@ -56,7 +56,7 @@ if wait_for 30 port_open "$POP"; then ok "Dovecot listens on 127.0.0.1:$POP"; el
 
 # ---- the watcher follows Dovecot's log ----
 : > "$T/log"
-bg timeout 300 roaming-logwatch --state "$T/lw.state" "$T/dovecot.log"
+bg roaming-logwatch --state "$T/lw.state" "$T/dovecot.log"
 check "roaming-logwatch follows dovecot.log" wait_for 10 grep -q "watching $T/dovecot.log" "$T/log"
 
 # pop SOURCE PASSWORD: a POP3 session from SOURCE; prints the server's
