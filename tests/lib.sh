@@ -71,6 +71,23 @@ free_port() {
 port_open() {
 	python3 -c 'import socket,sys; socket.create_connection((sys.argv[2],int(sys.argv[1])),1).close()' "$1" "${2:-127.0.0.1}"
 }
+# sandbox [DIR]: a roaming instance configured only through the environment,
+# its files in DIR (default $T), its log to $T/log.sock (see log_listen);
+# nothing from the caller's environment leaks in. Sets CDB.
+sandbox() {
+	unset ROAMING_CLEAR_MINUTES ROAMING_RELAY_ENV ROAMING_POSTFIX_MAP ROAMING_POSTFIX_ACTION \
+		ROAMING_LOGFILE NORELAY AUTHENTICATED IP TCPREMOTEIP TOY_USERS TOY_UID TOY_GID
+	ROAMING_CONF=/dev/null ROAMING_TCP_RULES=${1:-$T}/tcp.smtp ROAMING_DB=file:${1:-$T}/open-smtp
+	ROAMING_LOGSOCKET=$T/log.sock
+	export ROAMING_CONF ROAMING_TCP_RULES ROAMING_DB ROAMING_LOGSOCKET
+	CDB=${1:-$T}/tcp.smtp.cdb
+}
+# need PROG...: ends the script unless every PROG is built.
+need() {
+	for p; do
+		command -v "$p" >/dev/null || { not_ok "$p is built (run make check)"; exit 1; }
+	done
+}
 # log_listen [SOCKET [FILE]]: collects what roaming logs to the unix datagram
 # socket SOCKET (give it to roaming as ROAMING_LOGSOCKET; default
 # $T/log.sock) in FILE (default $T/log), a message a line.

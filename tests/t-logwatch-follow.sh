@@ -4,9 +4,7 @@
 unset ROAMING_CLEAR_MINUTES ROAMING_RELAY_ENV ROAMING_POSTFIX_MAP ROAMING_POSTFIX_ACTION ROAMING_LOGFILE
 export ROAMING_CONF=/dev/null ROAMING_TCP_RULES=$T/tcp.smtp ROAMING_DB=file:$T/open-smtp
 export ROAMING_LOGSOCKET=$T/log.sock
-for p in roaming-logwatch roamingctl roaming-tcprulescheck; do
-	command -v $p >/dev/null || { not_ok "$p is built (run make check)"; exit 1; }
-done
+need roaming-logwatch roamingctl roaming-tcprulescheck
 
 log_listen || { not_ok "log listener started"; exit 1; }
 

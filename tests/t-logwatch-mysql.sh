@@ -7,9 +7,7 @@ export ROAMING_CONF=/dev/null ROAMING_TCP_RULES=$T/tcp.smtp ROAMING_DB=mysql:$T/
 export ROAMING_LOGSOCKET=$T/no-log.sock
 L=$TOP/tests/logs
 mysql_require
-for p in roaming-logwatch roamingctl roaming-tcprulescheck; do
-	command -v $p >/dev/null || { not_ok "$p is built (run make check)"; exit 1; }
-done
+need roaming-logwatch roamingctl roaming-tcprulescheck
 mysql_start db || { not_ok "mariadbd starts"; exit 1; }
 mysql_cnf "$T/my.cnf" "roaming-servers = $T/db.sock"
 roamingctl create-table > "$T/create.out" 2>&1 || { not_ok "roamingctl create-table"; sed "s/^/# /" "$T/create.out"; exit 1; }

@@ -18,9 +18,7 @@ if ! mysql_built; then
 	exit
 fi
 mysql_require
-for p in toy-checkpassword roaming-checkpassword roaming-allow clearopensmtp roamingctl; do
-	command -v $p >/dev/null || { not_ok "$p is built (run make check)"; exit 1; }
-done
+need toy-checkpassword roaming-checkpassword roaming-allow clearopensmtp roamingctl
 
 log_listen || { not_ok "log listener started"; exit 1; }
 logged() { wait_for 5 grep -q -- "$1" "$T/log"; }

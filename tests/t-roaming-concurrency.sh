@@ -1,18 +1,11 @@
 # t-roaming-concurrency.sh: 300 parallel logins from new addresses, a clearopensmtp loop and cdb readers at once: nothing lost, no failed login, readers always see a complete cdb, far fewer rebuilds than logins.
 . "$(dirname "$0")/lib.sh"
 
-unset ROAMING_CLEAR_MINUTES ROAMING_RELAY_ENV ROAMING_POSTFIX_MAP ROAMING_POSTFIX_ACTION \
-	ROAMING_LOGFILE NORELAY AUTHENTICATED IP TCPREMOTEIP TOY_USERS TOY_UID TOY_GID
-ROAMING_CONF=/dev/null ROAMING_TCP_RULES=$T/tcp.smtp ROAMING_DB=file:$T/open-smtp
-ROAMING_LOGSOCKET=$T/log.sock
-export ROAMING_CONF ROAMING_TCP_RULES ROAMING_DB ROAMING_LOGSOCKET
-CDB=$T/tcp.smtp.cdb
+sandbox
 N=${ROAMING_TEST_LOGINS:-300}
 STALE=50
 
-for p in toy-checkpassword roaming-checkpassword clearopensmtp roamingctl; do
-	command -v $p >/dev/null || { not_ok "$p is built (run make check)"; exit 1; }
-done
+need toy-checkpassword roaming-checkpassword clearopensmtp roamingctl
 
 log_listen || { not_ok "log listener started"; exit 1; }
 

@@ -1,19 +1,12 @@
 # t-roaming-crash.sh: logins, rebuilds, clearopensmtp and roamingctl killed with SIGKILL at random moments: open-smtp and the cdb stay complete and valid, killed temp files are never picked up, and the next normal run loses nothing.
 . "$(dirname "$0")/lib.sh"
 
-unset ROAMING_CLEAR_MINUTES ROAMING_RELAY_ENV ROAMING_POSTFIX_MAP ROAMING_POSTFIX_ACTION \
-	ROAMING_LOGFILE NORELAY AUTHENTICATED IP TCPREMOTEIP TOY_USERS TOY_UID TOY_GID
-ROAMING_CONF=/dev/null ROAMING_TCP_RULES=$T/tcp.smtp ROAMING_DB=file:$T/open-smtp
-ROAMING_LOGSOCKET=$T/log.sock
-export ROAMING_CONF ROAMING_TCP_RULES ROAMING_DB ROAMING_LOGSOCKET
-CDB=$T/tcp.smtp.cdb
+sandbox
 ROUNDS=${ROAMING_TEST_ROUNDS:-10}
 SEED=${ROAMING_TEST_SEED:-$(date +%s)}
 echo "# seed $SEED (ROAMING_TEST_SEED=$SEED repeats this run)"
 
-for p in roaming-allow clearopensmtp roamingctl; do
-	command -v $p >/dev/null || { not_ok "$p is built (run make check)"; exit 1; }
-done
+need roaming-allow clearopensmtp roamingctl
 
 # nobody listens: log lines are dropped (sendto fails), as with no syslogd
 tab='	'

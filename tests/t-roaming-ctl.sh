@@ -1,16 +1,9 @@
 # t-roaming-ctl.sh: roamingctl (list, add, add -p, remove, rebuild, check, config), settings precedence and errors naming the key, clearopensmtp, and an existing vpopmail open-smtp file read as it is.
 . "$(dirname "$0")/lib.sh"
 
-unset ROAMING_CLEAR_MINUTES ROAMING_RELAY_ENV ROAMING_POSTFIX_MAP ROAMING_POSTFIX_ACTION \
-	ROAMING_LOGFILE NORELAY AUTHENTICATED IP TCPREMOTEIP TOY_USERS TOY_UID TOY_GID
-ROAMING_CONF=/dev/null ROAMING_TCP_RULES=$T/tcp.smtp ROAMING_DB=file:$T/open-smtp
-ROAMING_LOGSOCKET=$T/log.sock
-export ROAMING_CONF ROAMING_TCP_RULES ROAMING_DB ROAMING_LOGSOCKET
-CDB=$T/tcp.smtp.cdb
+sandbox
 
-for p in toy-checkpassword roaming-checkpassword roaming-allow clearopensmtp roamingctl; do
-	command -v $p >/dev/null || { not_ok "$p is built (run make check)"; exit 1; }
-done
+need toy-checkpassword roaming-checkpassword roaming-allow clearopensmtp roamingctl
 
 log_listen || { not_ok "log listener started"; exit 1; }
 logged() { wait_for 5 grep -q -- "$1" "$T/log"; }

@@ -1,18 +1,11 @@
 # t-roaming-hostile.sh: hostile TCPREMOTEIP values record nothing; a local user cannot add an address; an unwritable or busy store never breaks a login.
 . "$(dirname "$0")/lib.sh"
 
-unset ROAMING_CLEAR_MINUTES ROAMING_RELAY_ENV ROAMING_POSTFIX_MAP ROAMING_POSTFIX_ACTION \
-	ROAMING_LOGFILE NORELAY AUTHENTICATED IP TCPREMOTEIP TOY_USERS TOY_UID TOY_GID
 E=$T/etc
 mkdir "$E" && chmod 755 "$E"
-ROAMING_CONF=/dev/null ROAMING_TCP_RULES=$E/tcp.smtp ROAMING_DB=file:$E/open-smtp
-ROAMING_LOGSOCKET=$T/log.sock
-export ROAMING_CONF ROAMING_TCP_RULES ROAMING_DB ROAMING_LOGSOCKET
-CDB=$E/tcp.smtp.cdb
+sandbox "$E"
 
-for p in toy-checkpassword roaming-checkpassword roaming-allow clearopensmtp roamingctl; do
-	command -v $p >/dev/null || { not_ok "$p is built (run make check)"; exit 1; }
-done
+need toy-checkpassword roaming-checkpassword roaming-allow clearopensmtp roamingctl
 
 log_listen || { not_ok "log listener started"; exit 1; }
 logged() { wait_for "${2:-5}" grep -q -- "$1" "$T/log"; }

@@ -1,16 +1,9 @@
 # t-roaming-login.sh: POP-before-SMTP through the real tcpserver: a login behind roaming-checkpassword opens the relay for that address only; exit codes, NORELAY, roaming-allow, known-IP refresh.
 . "$(dirname "$0")/lib.sh"
 
-unset ROAMING_CLEAR_MINUTES ROAMING_RELAY_ENV ROAMING_POSTFIX_MAP ROAMING_POSTFIX_ACTION \
-	ROAMING_LOGFILE NORELAY AUTHENTICATED IP TCPREMOTEIP TOY_USERS TOY_UID TOY_GID
-ROAMING_CONF=/dev/null ROAMING_TCP_RULES=$T/tcp.smtp ROAMING_DB=file:$T/open-smtp
-ROAMING_LOGSOCKET=$T/log.sock
-export ROAMING_CONF ROAMING_TCP_RULES ROAMING_DB ROAMING_LOGSOCKET
-CDB=$T/tcp.smtp.cdb
+sandbox
 
-for p in toy-checkpassword roaming-checkpassword roaming-allow clearopensmtp roamingctl; do
-	command -v $p >/dev/null || { not_ok "$p is built (run make check)"; exit 1; }
-done
+need toy-checkpassword roaming-checkpassword roaming-allow clearopensmtp roamingctl
 
 # The log: a unix datagram listener appending each message as a line.
 log_listen || { not_ok "log listener started"; exit 1; }
