@@ -264,6 +264,27 @@ static int rule_emit(void *ctx, const char *key, size_t klen, const char *data, 
 	return buf_put(&m->rdata, len4, 4) == -1 || buf_put(&m->rdata, data, dlen) == -1 ? -1 : 0;
 }
 
+/* Reads tcp.smtp's rules into the merge (and, when writing, into the cdb).
+   Returns 0, or -1 with a message in err naming the line tcprules would
+   reject. */
+static int merge_rules(struct merge *m, const struct buf *text, char *err, size_t errlen)
+{
+	const struct cfg *c = m->cfg;
+	unsigned long badline = 0;
+
+	if (rules_parse(text->s, text->len, rule_emit, m, &badline) == 0)
+		return 0;
+	if (errno == EINVAL) {
+		errno = 0; /* the message says it all; no ": Invalid argument" */
+		fail(err, errlen, "%s line %lu: unable to parse this line", c->tcp_rules, badline);
+		errno = EINVAL;
+		return -1;
+	}
+	if (m->writing)
+		return fail(err, errlen, "unable to write %s", c->cdb);
+	return fail(err, errlen, "unable to parse %s", c->tcp_rules);
+}
+
 static int rule_find(void *ctx, const char *key, size_t klen, const char **data, size_t *dlen)
 {
 	struct merge *m = ctx;
@@ -609,7 +630,6 @@ static int build(const struct cfg *c, struct store *st, struct rebuild_stats *st
 	struct merge m;
 	struct buf text = BUF_INIT, tok = BUF_INIT, data = BUF_INIT, rtok = BUF_INIT;
 	char key[ADDR_TEXT_MAX];
-	unsigned long badline = 0;
 	size_t i, klen;
 	int r = -1, x, outopen = 0;
 
@@ -644,16 +664,8 @@ static int build(const struct cfg *c, struct store *st, struct rebuild_stats *st
 	outopen = 1;
 	m.writing = 1;
 	own_like_dir(m.out.at.fd, c->cdb);
-	if (rules_parse(text.s, text.len, rule_emit, &m, &badline) == -1) {
-		if (errno == EINVAL) {
-			errno = 0; /* the message says it all; no ": Invalid argument" */
-			fail(err, errlen, "%s line %lu: unable to parse this line", c->tcp_rules, badline);
-			errno = EINVAL;
-		} else {
-			fail(err, errlen, "unable to write %s", c->cdb);
-		}
+	if (merge_rules(&m, &text, err, errlen) == -1)
 		goto done;
-	}
 	for (i = 0; i < m.n; ++i) {
 		klen = ent_key(&m.ents[i], key, 0);
 		x = roaming_record_data(&m, key, klen, &data);
@@ -700,7 +712,6 @@ int rebuild_explain(const struct cfg *c, const struct addr *a, int *verdict, int
 	struct rebuild_stats stats;
 	struct buf text = BUF_INIT, data = BUF_INIT;
 	char key[ADDR_TEXT_MAX];
-	unsigned long badline = 0;
 	int r = -1;
 
 	memset(&m, 0, sizeof m);
@@ -711,16 +722,8 @@ int rebuild_explain(const struct cfg *c, const struct addr *a, int *verdict, int
 		fail(err, errlen, "unable to read %s", c->tcp_rules);
 		goto done;
 	}
-	if (rules_parse(text.s, text.len, rule_emit, &m, &badline) == -1) {
-		if (errno == EINVAL) {
-			errno = 0; /* the message says it all; no ": Invalid argument" */
-			fail(err, errlen, "%s line %lu: unable to parse this line", c->tcp_rules, badline);
-			errno = EINVAL;
-		} else {
-			fail(err, errlen, "unable to parse %s", c->tcp_rules);
-		}
+	if (merge_rules(&m, &text, err, errlen) == -1)
 		goto done;
-	}
 	if (roaming_record_data(&m, key, addr_fmt_tcpserver(a, key), &data) == -1) {
 		fail(err, errlen, "out of memory");
 		goto done;
