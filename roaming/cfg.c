@@ -247,6 +247,8 @@ int cfg_load(struct cfg *c, char *err, size_t errlen)
 	if (!(c->cdb = keep2(c, c->tcp_rules, ".cdb"))
 	    || !(c->rules_lock = keep2(c, c->tcp_rules, ".lock"))
 	    || !(c->state = keep2(c, c->tcp_rules, ".state"))
+	    || !(c->live = keep2(c, c->tcp_rules, ".live"))
+	    || !(c->spool = keep2(c, c->tcp_rules, ".spool"))
 	    || !(c->postfix_map_cdb = keep2(c, c->postfix_map, ".cdb"))) {
 		fail(err, errlen, ENOMEM, "out of memory");
 		goto bad;

@@ -13,6 +13,8 @@ struct cfg {
 	const char *cdb;           /* tcp.smtp.cdb */
 	const char *rules_lock;    /* tcp.smtp.lock: serializes rebuilds */
 	const char *state;         /* tcp.smtp.state: what the cdb was built from */
+	const char *live;          /* tcp.smtp.live: the live entries the last MySQL build saw */
+	const char *spool;         /* tcp.smtp.spool: refreshes not yet written to MySQL */
 	int db_kind;
 	const char *db_path;       /* open-smtp file, or MySQL option file */
 	unsigned long clear_minutes;

@@ -56,14 +56,16 @@ int main(int argc, char **argv)
 	}
 	/* what writers killed mid-write left behind (a crash, kill -9) */
 	{
-		const char *paths[4];
+		const char *paths[6];
 		int j, n = 0, k;
 
 		paths[0] = cfg.cdb;
 		paths[1] = cfg.state;
 		paths[2] = cfg.postfix_map[0] ? cfg.postfix_map_cdb : 0;
 		paths[3] = cfg.db_kind == CFG_DB_FILE ? cfg.db_path : 0;
-		for (j = 0; j < 4; ++j)
+		paths[4] = cfg.live;
+		paths[5] = cfg.spool;
+		for (j = 0; j < 6; ++j)
 			if (paths[j] && (k = atomic_sweep(paths[j], 60)) > 0)
 				n += k;
 		if (cfg.db_kind == CFG_DB_FILE) {

@@ -12,7 +12,9 @@
 #include "cfg.h"
 #include "log.h"
 #include "login.h"
+#include "mysql_conf.h"
 #include "record.h"
+#include "refresh.h"
 #include "store.h"
 
 static void say(const struct record_result *res)
@@ -21,6 +23,69 @@ static void say(const struct record_result *res)
 	        res->what == STORE_NEW ? "new" : res->what == STORE_PERSISTENT ? "persistent"
 	        : res->what == STORE_REVIVED ? "revived" : "refreshed",
 	        res->stats.incremental ? ", rebuilt incrementally" : res->stats.rebuilt ? ", rebuilt" : "");
+}
+
+/* Starts a detached flusher of the refresh spool, which waits wait_s
+   seconds first so that the logins meanwhile share its transaction. */
+static void start_flusher(const struct cfg *c, const char *ident, long wait_s)
+{
+	struct timespec t;
+	struct store *st;
+	char err[600];
+	unsigned long n, moved;
+
+	switch (login_fork_detached(ident, -1)) {
+	case 0:
+		t.tv_sec = wait_s;
+		t.tv_nsec = 0;
+		while (nanosleep(&t, &t) == -1 && errno == EINTR)
+			;
+		if (access(c->spool, F_OK) == -1 && errno == ENOENT)
+			_exit(0); /* a sync or clearopensmtp took it meanwhile */
+		if (store_open(c, &st, err, sizeof err) == -1) {
+			log_msg(LOG_ERR, "unable to flush %s: %s", c->spool, err);
+			_exit(0);
+		}
+		if (refresh_flush(c, st, 0, &n, &moved, err, sizeof err) == -1)
+			log_msg(LOG_ERR, "unable to flush %s: %s", c->spool, err);
+		else if (n)
+			log_msg(LOG_INFO, "flushed %lu spooled refreshes (%lu rows moved)", n, moved);
+		st->ops->close(st);
+		_exit(0);
+	case -1:
+		log_msg(LOG_ERR, "unable to flush %s: fork: %s", c->spool, strerror(errno));
+		break;
+	default:
+		break;
+	}
+}
+
+/* The MySQL store: a known live address only goes to the refresh spool,
+   and the login touches neither the client library nor the database
+   (refresh.c). Returns 1 if the login was recorded that way. */
+static int spooled(const struct cfg *c, const char *ident, const char *ip)
+{
+	struct mysqlconf mc;
+	struct addr a;
+	char err[600], shown[ADDR_TEXT_MAX];
+	long long margin;
+	long flush_in;
+	int r;
+
+	if (c->db_kind != CFG_DB_MYSQL || !ip || addr_parse(ip, strlen(ip), &a) == -1)
+		return 0;
+	if (mysqlconf_load(c->db_path, &mc, err, sizeof err) == -1)
+		return 0; /* the store says why, on the way that does not skip it */
+	margin = (long long)mc.refresh_delay + mc.failover_timeout + REFRESH_SLACK;
+	r = refresh_spool(c, &a, (long long)time(0), margin, (long)mc.refresh_delay, (long)margin,
+	                  &flush_in);
+	if (r == REFRESH_STORE)
+		return 0;
+	addr_fmt_tcpserver(&a, shown);
+	log_msg(LOG_INFO, "recorded %s (%s)", shown, r == REFRESH_PERSISTENT ? "persistent" : "refreshed, spooled");
+	if (flush_in >= 0)
+		start_flusher(c, ident, flush_in);
+	return 1;
 }
 
 void login_record(const char *ip)
@@ -75,9 +140,10 @@ void login_record_waiting(const char *ident, const char *ip)
 
 	if (cfg_load(&cfg, err, sizeof err) == 0) {
 		db = cfg.db_kind == CFG_DB_MYSQL;
-		if (!db) {
+		if (!db || spooled(&cfg, ident, ip)) {
 			cfg_free(&cfg);
-			login_record(ip); /* a file: quick, and bounded by its locks */
+			if (!db)
+				login_record(ip); /* a file: quick, and bounded by its locks */
 			return;
 		}
 	} else {
@@ -119,20 +185,25 @@ void login_record_bounded(const char *ident, const char *ip)
 		log_msg(LOG_ERR, "not recording %.60s: %s", shown, err);
 		return;
 	}
-	if (store_open(&cfg, &st, err, sizeof err) == -1) {
-		log_msg(LOG_ERR, "not recording %.60s: %s", shown, err);
+	if (spooled(&cfg, ident, ip)) {
 		cfg_free(&cfg);
 		return;
 	}
 	/* The common case on the open-smtp file, a known address, is a few
 	   bytes under a lock that is free: done here, no process to start. A
 	   busy lock, a rebuild, or a database (whose servers may be slow to
-	   answer) goes to a detached process that the login waits for at most
-	   login_wait_ms(). */
+	   answer: not even a connection is made here) goes to a detached
+	   process that the login waits for at most login_wait_ms(). */
+	st = 0;
 	if (cfg.db_kind == CFG_DB_MYSQL) {
 		r = -1;
 		busy = 1;
 	} else {
+		if (store_open(&cfg, &st, err, sizeof err) == -1) {
+			log_msg(LOG_ERR, "not recording %.60s: %s", shown, err);
+			cfg_free(&cfg);
+			return;
+		}
 		st->lock_ms = 0;
 		r = record_login(&cfg, st, ip, (long long)time(0), RECORD_NO_REBUILD, &res, err, sizeof err);
 		busy = r == -1 && errno == EAGAIN;
@@ -145,12 +216,11 @@ void login_record_bounded(const char *ident, const char *ip)
 		}
 		switch (pipefd[0] == -1 ? -1 : login_fork_detached(ident, pipefd[1])) {
 		case 0: {
-			/* a store of its own: the parent's may hold a connection
-			   (MySQL) that the fork closed */
+			/* a store of its own (the parent opens none for MySQL) */
 			struct store *cst;
 
 			if (store_open(&cfg, &cst, err, sizeof err) == -1) {
-				log_msg(LOG_ERR, "not finishing %.60s: %s", shown, err);
+				log_msg(LOG_ERR, "not %s %.60s: %s", busy ? "recording" : "finishing", shown, err);
 				_exit(0);
 			}
 			if (busy) {
@@ -180,7 +250,8 @@ void login_record_bounded(const char *ident, const char *ip)
 			wait_done(pipefd[0], login_wait_ms(&cfg));
 		}
 	}
-	st->ops->close(st);
+	if (st)
+		st->ops->close(st);
 	cfg_free(&cfg);
 }
 

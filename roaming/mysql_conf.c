@@ -17,7 +17,10 @@
    roaming-connect-timeout = 1     (seconds, per server)
    roaming-read-timeout = 1        (seconds, per network read)
    roaming-write-timeout = 1
-   roaming-failover-timeout = 2    (no further server is tried after this) */
+   roaming-failover-timeout = 2    (no further server is tried after this)
+   roaming-refresh-delay = 0       (seconds a known address's refresh may
+                                    wait in the spool, to be written with
+                                    others in one transaction; refresh.c) */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -176,6 +179,12 @@ static int set_key(struct mysqlconf *o, const char *k, const char *v, size_t vn,
 		if (parse_servers(o, v, vn) == -1)
 			return fail(err, errlen, EINVAL, "%sroaming-servers: want up to %d of /SOCKET, HOST[:PORT] or [IPV6][:PORT], not: %.200s",
 			            where, MYSQLCONF_SERVERS_MAX, v);
+		return 0;
+	}
+	if (strcmp(k, "roaming-refresh-delay") == 0) {
+		if (parse_uint(v, vn, 0, 3600, &u) == -1)
+			return fail(err, errlen, EINVAL, "%s%s: want whole seconds from 0 to 3600, not: %.40s", where, k, v);
+		o->refresh_delay = (unsigned)u;
 		return 0;
 	}
 	if (strcmp(k, "roaming-connect-timeout") == 0)

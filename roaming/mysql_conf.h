@@ -22,6 +22,7 @@ struct mysqlconf {
 	unsigned read_timeout;     /* seconds, per network read */
 	unsigned write_timeout;
 	unsigned failover_timeout; /* no further server is tried after this */
+	unsigned refresh_delay;    /* seconds a spooled refresh may wait (0: none) */
 };
 
 /* Reads the roaming-* keys of the [roaming] group of path. Refuses a file

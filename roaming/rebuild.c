@@ -29,6 +29,7 @@
 #include "lock.h"
 #include "own.h"
 #include "rebuild.h"
+#include "refresh.h"
 #include "rules.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -429,6 +430,35 @@ static int write_postfix(struct merge *m, char *err, size_t errlen)
 }
 
 /* The oldest login time among the entries collected (and prev, if >= 0). */
+/* The live index for the MySQL store's logins: address -> the row's time
+   as this build read it, and the option file under the empty key. */
+static int write_live(struct merge *m, char *err, size_t errlen)
+{
+	const struct cfg *c = m->cfg;
+	struct rules_out o;
+	char key[ADDR_TEXT_MAX], num[24];
+	size_t i, klen;
+	int n;
+
+	if (rules_out_begin(&o, c->live, 0, 0644) == -1)
+		return fail(err, errlen, "unable to create a temp file for %s", c->live);
+	own_like_dir(o.at.fd, c->live);
+	if (rules_out_add(&o, REFRESH_LIVE_ID_KEY, 0, c->db_path, strlen(c->db_path)) == -1)
+		goto bad;
+	for (i = 0; i < m->n; ++i) {
+		klen = ent_key(&m->ents[i], key, 0);
+		n = snprintf(num, sizeof num, "%lld", m->ents[i].ts);
+		if (rules_out_add(&o, key, klen, num, (size_t)n) == -1)
+			goto bad;
+	}
+	if (rules_out_commit(&o) == -1)
+		return fail(err, errlen, "unable to write %s", c->live);
+	return 0;
+bad:
+	rules_out_abort(&o);
+	return fail(err, errlen, "unable to write %s", c->live);
+}
+
 static long long oldest_live(const struct merge *m, long long prev)
 {
 	long long o = prev > 0 ? prev : 0;
@@ -675,12 +705,20 @@ static int build(const struct cfg *c, struct store *st, struct rebuild_stats *st
 		}
 		stats->written += (unsigned long)x;
 	}
+	/* the live index goes first: logins trust it only with the cdb it
+	   was written with (refresh.c) */
+	if (unlink(c->live) == -1 && errno != ENOENT) {
+		fail(err, errlen, "unable to remove %s", c->live);
+		goto done;
+	}
 	outopen = 0;
 	if (rules_out_commit(&m.out) == -1) {
 		fail(err, errlen, "unable to write %s", c->cdb);
 		goto done;
 	}
 	if (c->postfix_map[0] && write_postfix(&m, err, errlen) == -1)
+		goto done;
+	if (c->db_kind == CFG_DB_MYSQL && write_live(&m, err, errlen) == -1)
 		goto done;
 	/* the state names the outputs just written, so a cdb replaced later
 	   by anyone else makes the outputs "behind" */
@@ -843,6 +881,7 @@ int rebuild(const struct cfg *c, struct store *st, int force, const struct rebui
 int rebuild_expire(const struct cfg *c, struct store *st, long long cutoff,
                    unsigned long *removed, struct rebuild_stats *stats, char *err, size_t errlen)
 {
+	unsigned long flushed, moved;
 	int lk, r;
 
 	memset(stats, 0, sizeof *stats);
@@ -851,7 +890,11 @@ int rebuild_expire(const struct cfg *c, struct store *st, long long cutoff,
 	if (lk == -1)
 		return fail(err, errlen, "unable to lock %s", c->rules_lock);
 	own_like_dir(lk, c->rules_lock);
-	if (st->ops->expire(st, cutoff, removed) == -1) {
+	/* the logins this host spooled reach the store before anything is
+	   judged stale (refresh.c) */
+	if (refresh_flush(c, st, 1, &flushed, &moved, err, errlen) == -1) {
+		r = -1;
+	} else if (st->ops->expire(st, cutoff, removed) == -1) {
 		snprintf(err, errlen, "%s", st->err);
 		r = -1;
 	} else {

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "mysql_store.h"
 #include "rebuild.h"
+#include "refresh.h"
 #include "rules.h"
 #include "store.h"
 
@@ -213,8 +214,15 @@ static int cmd_check(const char *text)
 static int sync_once(int watching)
 {
 	struct rebuild_stats stats;
-	int cur = rebuild_current(&cfg, st, err, sizeof err);
+	unsigned long n, moved;
+	int cur = -1;
 
+	/* this host's spooled logins first (refresh.c) */
+	if (refresh_flush(&cfg, st, 0, &n, &moved, err, sizeof err) == 0) {
+		if (n)
+			log_msg(LOG_INFO, "sync: flushed %lu spooled refreshes (%lu rows moved)", n, moved);
+		cur = rebuild_current(&cfg, st, err, sizeof err);
+	}
 	if (cur == 1)
 		return 0;
 	if (cur == 0 && rebuild(&cfg, st, 0, 0, REBUILD_WAIT_MS, &stats, err, sizeof err) == 0) {

@@ -20,6 +20,12 @@ enum {
    for an IPv4 address written without ':' it is the dotted quad inet_ntop
    would print (inet_pton takes no other spelling), so a rebuild of 100,000
    entries need not print them all again. */
+/* A login whose store write was deferred (refresh.c). */
+struct store_refresh {
+	struct addr a;
+	long long ts;
+};
+
 typedef int (*store_each_fn)(void *ctx, const struct addr *a, const char *text, size_t tlen,
                              long long ts);
 
@@ -46,6 +52,11 @@ struct store_ops {
 	   token set, 0 if it cannot (the caller then loads everything). */
 	int (*load_tail)(struct store *s, const char *since, store_each_fn fn, void *ctx,
 	                 struct buf *token);
+	/* Optional: moves the time of each listed entry that exists and is
+	   not persistent forward to the given time (never adds or revives an
+	   absent entry); *updated counts the entries it moved. */
+	int (*refresh)(struct store *s, const struct store_refresh *r, size_t n,
+	               unsigned long *updated);
 };
 
 struct store {

@@ -785,7 +785,7 @@ done:
 }
 
 static const struct store_ops file_ops = {
-	fs_record, fs_load, fs_token, fs_expire, fs_set, fs_remove, fs_close, fs_load_tail,
+	fs_record, fs_load, fs_token, fs_expire, fs_set, fs_remove, fs_close, fs_load_tail, 0,
 };
 
 static char *suffixed(const char *p, const char *suffix)

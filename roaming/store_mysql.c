@@ -71,7 +71,7 @@
 #include "mysql_conf.h"
 
 enum { Q_RECORD, Q_TOKEN, Q_LOAD, Q_EXPIRE, Q_SET, Q_REMOVE, Q_CREATE, Q_ISOLATION, Q_BEGIN,
-       Q_COMMIT, Q_N };
+       Q_COMMIT, Q_REFRESH, Q_BEGIN_RW, Q_ROLLBACK, Q_N };
 
 /* "@T" is the table name; LIVE takes the stale cutoff as its parameter. */
 #define LIVE "(timestamp IS NULL OR timestamp = 0 OR timestamp > ?)"
@@ -90,6 +90,9 @@ static const char *const templates[Q_N] = {
 	"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
 	"START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
 	"COMMIT",
+	"UPDATE `@T` SET timestamp = ? WHERE ip_addr = ? AND timestamp > 0 AND timestamp < ?",
+	"START TRANSACTION",
+	"ROLLBACK",
 };
 
 /* What the record statement's LAST_INSERT_ID() says the row was. */
@@ -524,6 +527,88 @@ static int my_remove(struct store *s, const struct addr *a, int *found)
 	return 0;
 }
 
+/* One transaction of up to REFRESH_CHUNK rows, run again if InnoDB picks
+   it to break a deadlock (which undid all of it). */
+#define REFRESH_CHUNK 500
+static int refresh_chunk(struct mstore *m, const struct store_refresh *r, size_t n,
+                         unsigned long *updated)
+{
+	char key[ADDR_TEXT_MAX];
+	unsigned long klen;
+	long long ts;
+	MYSQL_BIND p[3];
+	MYSQL_STMT *st = 0;
+	unsigned long done = 0;
+	size_t i;
+	int tries;
+
+	for (tries = 0; tries < 3; ++tries) {
+		done = 0;
+		if (run_done(m, Q_BEGIN_RW, 0, "refresh", 0) == -1)
+			return -1;
+		st = mysql_stmt_init(m->db);
+		if (!st) {
+			dberr(m, 0, "refresh");
+			break;
+		}
+		/* SET timestamp = ? WHERE ip_addr = ? AND ... timestamp < ?;
+		   the bindings point at key and ts, set per row below */
+		klen = 0;
+		bind_ll(&p[0], &ts);
+		bind_str(&p[1], key, &klen);
+		p[1].buffer_length = sizeof key;
+		bind_ll(&p[2], &ts);
+		if (mysql_stmt_prepare(st, m->sql[Q_REFRESH], (unsigned long)strlen(m->sql[Q_REFRESH])) != 0
+		    || mysql_stmt_bind_param(st, p)) {
+			dberr(m, st, "refresh");
+			break;
+		}
+		for (i = 0; i < n; ++i) {
+			klen = (unsigned long)addr_fmt_tcpserver(&r[i].a, key);
+			ts = r[i].ts;
+			if (mysql_stmt_execute(st) != 0)
+				break;
+			done += (unsigned long)mysql_stmt_affected_rows(st);
+		}
+		if (i < n) {
+			int deadlock = mysql_stmt_errno(st) == ER_LOCK_DEADLOCK;
+			dberr(m, st, "refresh");
+			mysql_stmt_close(st);
+			st = 0;
+			if (m->broken || run_done(m, Q_ROLLBACK, 0, "refresh", 0) == -1 || !deadlock)
+				goto fail;
+			continue;
+		}
+		mysql_stmt_close(st);
+		st = 0;
+		if (run_done(m, Q_COMMIT, 0, "refresh", 0) == -1)
+			goto fail;
+		*updated += done;
+		return 0;
+	}
+	if (st)
+		mysql_stmt_close(st);
+fail:
+	if (m->db)
+		m->broken = 1; /* a transaction may still be open */
+	return -1;
+}
+
+static int my_refresh(struct store *s, const struct store_refresh *r, size_t n,
+                      unsigned long *updated)
+{
+	struct mstore *m = (struct mstore *)s;
+	size_t i, k;
+
+	*updated = 0;
+	for (i = 0; i < n; i += k) {
+		k = n - i < REFRESH_CHUNK ? n - i : REFRESH_CHUNK;
+		if (refresh_chunk(m, r + i, k, updated) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static void my_close(struct store *s)
 {
 	struct mstore *m = (struct mstore *)s;
@@ -535,7 +620,7 @@ static void my_close(struct store *s)
 }
 
 static const struct store_ops mysql_ops = {
-	my_record, my_load, my_token, my_expire, my_set, my_remove, my_close, 0,
+	my_record, my_load, my_token, my_expire, my_set, my_remove, my_close, 0, my_refresh,
 };
 
 int store_mysql_create_table(struct store *s, int *existed, char *sql, size_t sqllen)
