@@ -18,7 +18,7 @@
    roaming-read-timeout = 1        (seconds, per network read)
    roaming-write-timeout = 1
    roaming-failover-timeout = 2    (no further server is tried after this)
-   roaming-refresh-delay = 0       (seconds a known address's refresh may
+   roaming-refresh-delay = 5       (seconds a known address's refresh may
                                     wait in the spool, to be written with
                                     others in one transaction; refresh.c) */
 #include <arpa/inet.h>
@@ -224,6 +224,7 @@ int mysqlconf_load(const char *path, struct mysqlconf *o, char *err, size_t errl
 	o->read_timeout = 1;
 	o->write_timeout = 1;
 	o->failover_timeout = 2;
+	o->refresh_delay = 5;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1)

@@ -8,7 +8,7 @@
    "ADDRESS TIME" to a local spool (tcp.smtp.spool) and goes on; the relay
    is already open for it. A flusher writes the spool to the table: started
    detached by the login that found the spool empty (after
-   roaming-refresh-delay seconds, 0 by default), and run by roamingctl sync
+   roaming-refresh-delay seconds, 5 by default), and run by roamingctl sync
    and clearopensmtp before they read the table.
 
    Why no refresh is lost:
