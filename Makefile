@@ -9,7 +9,7 @@ endif
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(HARDEN) $(SANFLAGS) -I. -Ilib -Itcprules -Iroaming $(MYSQL_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
-LIB_OBJS = lib/buf.o lib/atomic.o lib/addr.o lib/hmap.o lib/lock.o
+LIB_OBJS = lib/buf.o lib/atomic.o lib/addr.o lib/hmap.o lib/lock.o lib/errmsg.o
 DIE_OBJ = lib/die.o
 RULES_OBJS = tcprules/rules_parse.o tcprules/rules_out.o tcprules/rules_lookup.o
 ROAMING_OBJS = roaming/cfg.o roaming/own.o roaming/store.o roaming/store_file.o roaming/store_mysql.o roaming/mysql_api.o roaming/mysql_conf.o roaming/rebuild.o roaming/refresh.o roaming/record.o roaming/login.o roaming/log.o roaming/logwatch.o roaming/follow.o

@@ -2,13 +2,13 @@
    ($ROAMING_CONF or $sysconfdir/roaming.conf), then the environment. A bad
    value is an error naming its key, never a silent fallback. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
 #include "atomic.h"
 #include "cfg.h"
+#include "errmsg.h"
 #include "rules.h"
 
 enum { K_RULES, K_DB, K_CLEAR, K_ENV, K_PFMAP, K_PFACTION, K_LOGFILE, K_N };
@@ -17,19 +17,6 @@ static const char *const keys[K_N] = {
 	"ROAMING_RELAY_ENV", "ROAMING_POSTFIX_MAP", "ROAMING_POSTFIX_ACTION",
 	"ROAMING_LOGFILE",
 };
-
-static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	errno = e;
-	return -1;
-}
 
 /* Keeps a copy of s[0..n) for the life of the cfg. */
 static const char *keep(struct cfg *c, const char *s, size_t n)
@@ -77,7 +64,7 @@ static int set(struct cfg *c, int k, const char *v, const char *where, char *err
 	switch (k) {
 	case K_RULES:
 		if (!is_path(v))
-			return fail(err, errlen, EINVAL, "%s%s: not an absolute path: %s", where, key, v);
+			return err_set(err, errlen, EINVAL, "%s%s: not an absolute path: %s", where, key, v);
 		c->tcp_rules = v;
 		break;
 	case K_DB:
@@ -86,21 +73,21 @@ static int set(struct cfg *c, int k, const char *v, const char *where, char *err
 			c->db_path = v + 5;
 		} else if (strncmp(v, "mysql:", 6) == 0 && is_path(v + 6)) {
 			if (!ROAMING_HAVE_MYSQL)
-				return fail(err, errlen, EINVAL, "%s%s: this roaming was built without MySQL: %s", where, key, v);
+				return err_set(err, errlen, EINVAL, "%s%s: this roaming was built without MySQL: %s", where, key, v);
 			c->db_kind = CFG_DB_MYSQL;
 			c->db_path = v + 6;
 		} else {
-			return fail(err, errlen, EINVAL, "%s%s: want file:/PATH or mysql:/PATH, not: %s", where, key, v);
+			return err_set(err, errlen, EINVAL, "%s%s: want file:/PATH or mysql:/PATH, not: %s", where, key, v);
 		}
 		break;
 	case K_CLEAR:
 		errno = 0;
 		if (!v[0] || strspn(v, "0123456789") != strlen(v))
-			return fail(err, errlen, EINVAL, "%s%s: not a whole number of minutes: %s", where, key, v);
+			return err_set(err, errlen, EINVAL, "%s%s: not a whole number of minutes: %s", where, key, v);
 		c->clear_minutes = strtoul(v, &end, 10);
 		/* at most ten years, so minutes * 60 never overflows a time */
 		if (errno || c->clear_minutes == 0 || c->clear_minutes > 5256000)
-			return fail(err, errlen, EINVAL, "%s%s: out of range (1 to 5256000): %s", where, key, v);
+			return err_set(err, errlen, EINVAL, "%s%s: out of range (1 to 5256000): %s", where, key, v);
 		break;
 	case K_ENV: {
 		struct buf d = BUF_INIT, comma = BUF_INIT;
@@ -110,13 +97,13 @@ static int set(struct cfg *c, int k, const char *v, const char *where, char *err
 		if (!v[0] || strlen(v) > 1024 || strpbrk(v, "\n\r\t")
 		    || buf_putc(&comma, ',') == -1 || buf_puts(&comma, v) == -1) {
 			buf_free(&comma);
-			return fail(err, errlen, EINVAL, "%s%s: want NAME=\"VALUE\"[,NAME=\"VALUE\"...], not: %s", where, key, v);
+			return err_set(err, errlen, EINVAL, "%s%s: want NAME=\"VALUE\"[,NAME=\"VALUE\"...], not: %s", where, key, v);
 		}
 		r = rules_parse_env(comma.s, comma.len, &d);
 		buf_free(&comma);
 		if (r == -1) {
 			buf_free(&d);
-			return fail(err, errlen, EINVAL, "%s%s: want NAME=\"VALUE\"[,NAME=\"VALUE\"...], not: %s", where, key, v);
+			return err_set(err, errlen, EINVAL, "%s%s: want NAME=\"VALUE\"[,NAME=\"VALUE\"...], not: %s", where, key, v);
 		}
 		buf_free(&c->relay_data);
 		c->relay_data = d;
@@ -125,17 +112,17 @@ static int set(struct cfg *c, int k, const char *v, const char *where, char *err
 	}
 	case K_PFMAP:
 		if (v[0] && !is_path(v))
-			return fail(err, errlen, EINVAL, "%s%s: not an absolute path: %s", where, key, v);
+			return err_set(err, errlen, EINVAL, "%s%s: not an absolute path: %s", where, key, v);
 		c->postfix_map = v;
 		break;
 	case K_PFACTION:
 		if (!v[0] || strlen(v) > 200 || strpbrk(v, " \t\r\n"))
-			return fail(err, errlen, EINVAL, "%s%s: want one word such as OK, not: %s", where, key, v);
+			return err_set(err, errlen, EINVAL, "%s%s: want one word such as OK, not: %s", where, key, v);
 		c->postfix_action = v;
 		break;
 	case K_LOGFILE:
 		if (!is_path(v))
-			return fail(err, errlen, EINVAL, "%s%s: not an absolute path: %s", where, key, v);
+			return err_set(err, errlen, EINVAL, "%s%s: not an absolute path: %s", where, key, v);
 		c->logfile = v;
 		break;
 	}
@@ -166,7 +153,7 @@ static int read_file(struct cfg *c, const char *path, int must, char *err, size_
 		buf_free(&b);
 		if (e == ENOENT && !must)
 			return 0;
-		return fail(err, errlen, e, "unable to read %s: %s", path, strerror(e));
+		return err_set(err, errlen, e, "unable to read %s: %s", path, strerror(e));
 	}
 	c->conf_path = keep(c, path, strlen(path));
 	for (x = b.s, end = b.s + b.len; x < end; x = nl + 1) {
@@ -183,13 +170,13 @@ static int read_file(struct cfg *c, const char *path, int must, char *err, size_
 		eq = memchr(x, '=', n);
 		if (!eq || memchr(x, 0, n)) {
 			buf_free(&b);
-			return fail(err, errlen, EINVAL, "%swant KEY=value", where);
+			return err_set(err, errlen, EINVAL, "%swant KEY=value", where);
 		}
 		k = lookup_key(x, (size_t)(eq - x));
 		if (k < 0) {
 			int kl = (int)(eq - x);
 			/* the message quotes the buffer: format it before freeing */
-			fail(err, errlen, EINVAL, "%sunknown key %.*s", where, kl > 60 ? 60 : kl, x);
+			err_set(err, errlen, EINVAL, "%sunknown key %.*s", where, kl > 60 ? 60 : kl, x);
 			buf_free(&b);
 			errno = EINVAL;
 			return -1;
@@ -199,7 +186,7 @@ static int read_file(struct cfg *c, const char *path, int must, char *err, size_
 			int e = errno;
 			buf_free(&b);
 			if (!v)
-				return fail(err, errlen, e, "out of memory");
+				return err_set(err, errlen, e, "out of memory");
 			errno = e;
 			return -1;
 		}
@@ -226,7 +213,7 @@ int cfg_load(struct cfg *c, char *err, size_t errlen)
 		goto bad;
 	conf = getenv("ROAMING_CONF");
 	if (conf && conf[0] != '/') {
-		fail(err, errlen, EINVAL, "ROAMING_CONF: not an absolute path: %s", conf);
+		err_set(err, errlen, EINVAL, "ROAMING_CONF: not an absolute path: %s", conf);
 		goto bad;
 	}
 	if (read_file(c, conf ? conf : ROAMING_CONF_DEFAULT, conf != 0, err, errlen) == -1)
@@ -236,7 +223,7 @@ int cfg_load(struct cfg *c, char *err, size_t errlen)
 			continue;
 		v = keep(c, v, strlen(v));
 		if (!v) {
-			fail(err, errlen, ENOMEM, "out of memory");
+			err_set(err, errlen, ENOMEM, "out of memory");
 			goto bad;
 		}
 		if (set(c, k, v, "", err, errlen) == -1)
@@ -250,7 +237,7 @@ int cfg_load(struct cfg *c, char *err, size_t errlen)
 	    || !(c->live = keep2(c, c->tcp_rules, ".live"))
 	    || !(c->spool = keep2(c, c->tcp_rules, ".spool"))
 	    || !(c->postfix_map_cdb = keep2(c, c->postfix_map, ".cdb"))) {
-		fail(err, errlen, ENOMEM, "out of memory");
+		err_set(err, errlen, ENOMEM, "out of memory");
 		goto bad;
 	}
 	return 0;

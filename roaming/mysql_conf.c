@@ -24,28 +24,15 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "atomic.h"
+#include "errmsg.h"
 #include "buf.h"
 #include "mysql_conf.h"
-
-static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	errno = e;
-	return -1;
-}
 
 int mysqlconf_identifier(const char *s)
 {
@@ -167,23 +154,23 @@ static int set_key(struct mysqlconf *o, const char *k, const char *v, size_t vn,
 	if (strcmp(k, "roaming-table") == 0) {
 		char t[MYSQLCONF_TABLE_MAX + 2];
 		if (vn >= sizeof t)
-			return fail(err, errlen, EINVAL, "%sroaming-table: not a plain table name (letters, digits, _)", where);
+			return err_set(err, errlen, EINVAL, "%sroaming-table: not a plain table name (letters, digits, _)", where);
 		memcpy(t, v, vn);
 		t[vn] = 0;
 		if (!mysqlconf_identifier(t))
-			return fail(err, errlen, EINVAL, "%sroaming-table: not a plain table name (letters, digits, _): %.64s", where, t);
+			return err_set(err, errlen, EINVAL, "%sroaming-table: not a plain table name (letters, digits, _): %.64s", where, t);
 		memcpy(o->table, t, vn + 1);
 		return 0;
 	}
 	if (strcmp(k, "roaming-servers") == 0) {
 		if (parse_servers(o, v, vn) == -1)
-			return fail(err, errlen, EINVAL, "%sroaming-servers: want up to %d of /SOCKET, HOST[:PORT] or [IPV6][:PORT], not: %.200s",
+			return err_set(err, errlen, EINVAL, "%sroaming-servers: want up to %d of /SOCKET, HOST[:PORT] or [IPV6][:PORT], not: %.200s",
 			            where, MYSQLCONF_SERVERS_MAX, v);
 		return 0;
 	}
 	if (strcmp(k, "roaming-refresh-delay") == 0) {
 		if (parse_uint(v, vn, 0, 3600, &u) == -1)
-			return fail(err, errlen, EINVAL, "%s%s: want whole seconds from 0 to 3600, not: %.40s", where, k, v);
+			return err_set(err, errlen, EINVAL, "%s%s: want whole seconds from 0 to 3600, not: %.40s", where, k, v);
 		o->refresh_delay = (unsigned)u;
 		return 0;
 	}
@@ -196,9 +183,9 @@ static int set_key(struct mysqlconf *o, const char *k, const char *v, size_t vn,
 	else if (strcmp(k, "roaming-failover-timeout") == 0)
 		slot = &o->failover_timeout;
 	if (!slot)
-		return fail(err, errlen, EINVAL, "%sunknown key %.60s", where, k);
+		return err_set(err, errlen, EINVAL, "%sunknown key %.60s", where, k);
 	if (parse_uint(v, vn, 1, 3600, &u) == -1)
-		return fail(err, errlen, EINVAL, "%s%s: want whole seconds from 1 to 3600, not: %.40s", where, k, v);
+		return err_set(err, errlen, EINVAL, "%s%s: want whole seconds from 1 to 3600, not: %.40s", where, k, v);
 	*slot = (unsigned)u;
 	return 0;
 }
@@ -228,21 +215,21 @@ int mysqlconf_load(const char *path, struct mysqlconf *o, char *err, size_t errl
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1)
-		return fail(err, errlen, errno, "unable to read the MySQL option file %s: %s", path, strerror(errno));
+		return err_set(err, errlen, errno, "unable to read the MySQL option file %s: %s", path, strerror(errno));
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return fail(err, errlen, EINVAL, "the MySQL option file %s is not a regular file", path);
+		return err_set(err, errlen, EINVAL, "the MySQL option file %s is not a regular file", path);
 	}
 	if (st.st_mode & 077) {
 		close(fd);
-		return fail(err, errlen, EPERM, "the MySQL option file %s holds a password but has mode %04o:"
+		return err_set(err, errlen, EPERM, "the MySQL option file %s holds a password but has mode %04o:"
 		            " make it readable by its owner only (chmod 600)", path, (unsigned)(st.st_mode & 07777));
 	}
 	if (file_read_fd(fd, &b) == -1) {
 		int e = errno;
 		close(fd);
 		buf_free(&b);
-		return fail(err, errlen, e, "unable to read the MySQL option file %s: %s", path, strerror(e));
+		return err_set(err, errlen, e, "unable to read the MySQL option file %s: %s", path, strerror(e));
 	}
 	close(fd);
 	for (x = b.s, end = b.s + b.len; x < end; x = nl + 1) {
@@ -288,7 +275,7 @@ int mysqlconf_load(const char *path, struct mysqlconf *o, char *err, size_t errl
 			continue; /* the client library's */
 		snprintf(where, sizeof where, "%s line %lu: ", path, line);
 		if (!eq) {
-			fail(err, errlen, EINVAL, "%s%s needs a value", where, key);
+			err_set(err, errlen, EINVAL, "%s%s needs a value", where, key);
 			goto done;
 		}
 		p = eq + 1;
@@ -297,7 +284,7 @@ int mysqlconf_load(const char *path, struct mysqlconf *o, char *err, size_t errl
 		if (p < q && (*p == '"' || *p == '\'')) {
 			const char *cq = memchr(p + 1, *p, (size_t)(q - p - 1));
 			if (!cq) {
-				fail(err, errlen, EINVAL, "%s%s: unbalanced quote", where, key);
+				err_set(err, errlen, EINVAL, "%s%s: unbalanced quote", where, key);
 				goto done;
 			}
 			++p;
@@ -314,13 +301,13 @@ int mysqlconf_load(const char *path, struct mysqlconf *o, char *err, size_t errl
 			char val[2048];
 			size_t vn = (size_t)(q - p);
 			if (vn >= sizeof val) {
-				fail(err, errlen, EINVAL, "%s%s: value too long", where, key);
+				err_set(err, errlen, EINVAL, "%s%s: value too long", where, key);
 				goto done;
 			}
 			memcpy(val, p, vn);
 			val[vn] = 0;
 			if (memchr(val, 0, vn)) {
-				fail(err, errlen, EINVAL, "%s%s: NUL in the value", where, key);
+				err_set(err, errlen, EINVAL, "%s%s: NUL in the value", where, key);
 				goto done;
 			}
 			if (set_key(o, key, val, vn, where, err, errlen) == -1)

@@ -16,7 +16,6 @@
    that finds the state current after the wait has nothing left to do. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,30 +24,13 @@
 #include <time.h>
 #include <unistd.h>
 #include "atomic.h"
+#include "errmsg.h"
 #include "hmap.h"
 #include "lock.h"
 #include "own.h"
 #include "rebuild.h"
 #include "refresh.h"
 #include "rules.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	int e = errno;
-	va_list ap;
-	size_t n;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	n = strlen(err);
-	if (e && n + 3 < errlen)
-		snprintf(err + n, errlen - n, ": %s", strerror(e));
-	errno = e ? e : EIO;
-	return -1;
-}
 
 /* tcp.smtp's identity: inode, size and modification time. */
 static int rules_token(const struct cfg *c, struct buf *out)
@@ -178,11 +160,11 @@ int rebuild_current(const struct cfg *c, struct store *st, char *err, size_t err
 		goto done;
 	}
 	if (buf_terminate(&tok) == -1 || tokens(c, tok.s, 0, &want) == -1) {
-		fail(err, errlen, "unable to stat %s", c->tcp_rules);
+		err_sys(err, errlen, "unable to stat %s", c->tcp_rules);
 		goto done;
 	}
 	if (read_state(c, &have, 0) == -1) {
-		fail(err, errlen, "unable to read %s", c->state);
+		err_sys(err, errlen, "unable to read %s", c->state);
 		goto done;
 	}
 	r = have.len == want.len && memcmp(have.s, want.s, want.len) == 0 && outputs_present(c);
@@ -277,13 +259,13 @@ static int merge_rules(struct merge *m, const struct buf *text, char *err, size_
 		return 0;
 	if (errno == EINVAL) {
 		errno = 0; /* the message says it all; no ": Invalid argument" */
-		fail(err, errlen, "%s line %lu: unable to parse this line", c->tcp_rules, badline);
+		err_sys(err, errlen, "%s line %lu: unable to parse this line", c->tcp_rules, badline);
 		errno = EINVAL;
 		return -1;
 	}
 	if (m->writing)
-		return fail(err, errlen, "unable to write %s", c->cdb);
-	return fail(err, errlen, "unable to parse %s", c->tcp_rules);
+		return err_sys(err, errlen, "unable to write %s", c->cdb);
+	return err_sys(err, errlen, "unable to parse %s", c->tcp_rules);
 }
 
 static int rule_find(void *ctx, const char *key, size_t klen, const char **data, size_t *dlen)
@@ -405,7 +387,7 @@ static int write_postfix(struct merge *m, char *err, size_t errlen)
 	size_t i, klen;
 
 	if (rules_out_begin(&pf, c->postfix_map_cdb, 0, 0644) == -1)
-		return fail(err, errlen, "unable to create a temp file for %s", c->postfix_map_cdb);
+		return err_sys(err, errlen, "unable to create a temp file for %s", c->postfix_map_cdb);
 	own_like_dir(pf.at.fd, c->postfix_map_cdb);
 	for (i = 0; i < m->n; ++i) {
 		const char *v = c->postfix_action;
@@ -421,11 +403,11 @@ static int write_postfix(struct merge *m, char *err, size_t errlen)
 		/* no trailing NUL on keys or values, as postmap writes them */
 		if (rules_out_add(&pf, key, klen, v, vlen) == -1) {
 			rules_out_abort(&pf);
-			return fail(err, errlen, "unable to write %s", c->postfix_map_cdb);
+			return err_sys(err, errlen, "unable to write %s", c->postfix_map_cdb);
 		}
 	}
 	if (rules_out_commit(&pf) == -1)
-		return fail(err, errlen, "unable to write %s", c->postfix_map_cdb);
+		return err_sys(err, errlen, "unable to write %s", c->postfix_map_cdb);
 	return 0;
 }
 
@@ -441,7 +423,7 @@ static int write_live(struct merge *m, char *err, size_t errlen)
 	int n;
 
 	if (rules_out_begin(&o, c->live, 0, 0644) == -1)
-		return fail(err, errlen, "unable to create a temp file for %s", c->live);
+		return err_sys(err, errlen, "unable to create a temp file for %s", c->live);
 	own_like_dir(o.at.fd, c->live);
 	if (rules_out_add(&o, REFRESH_LIVE_ID_KEY, 0, c->db_path, strlen(c->db_path)) == -1)
 		goto bad;
@@ -452,11 +434,11 @@ static int write_live(struct merge *m, char *err, size_t errlen)
 			goto bad;
 	}
 	if (rules_out_commit(&o) == -1)
-		return fail(err, errlen, "unable to write %s", c->live);
+		return err_sys(err, errlen, "unable to write %s", c->live);
 	return 0;
 bad:
 	rules_out_abort(&o);
-	return fail(err, errlen, "unable to write %s", c->live);
+	return err_sys(err, errlen, "unable to write %s", c->live);
 }
 
 static long long oldest_live(const struct merge *m, long long prev)
@@ -540,7 +522,7 @@ static int build_incremental(const struct cfg *c, struct store *st, struct rebui
 	if (m.n == 0) {
 		/* only stale or foreign lines were added: the outputs stand */
 		if (tokens(c, tok.s, rtok.s, state) == -1 || write_state(c, state, oldest) == -1)
-			r = fail(err, errlen, "unable to write %s", c->state);
+			r = err_sys(err, errlen, "unable to write %s", c->state);
 		else
 			r = 1;
 		goto done;
@@ -553,7 +535,7 @@ static int build_incremental(const struct cfg *c, struct store *st, struct rebui
 	if (fd == -1 || cdb_init(&old, fd) == -1)
 		goto done;
 	if (rules_out_begin(&m.out, c->cdb, 0, 0644) == -1) {
-		r = fail(err, errlen, "unable to create a temp file for %s", c->cdb);
+		r = err_sys(err, errlen, "unable to create a temp file for %s", c->cdb);
 		goto done;
 	}
 	outopen = 1;
@@ -576,7 +558,7 @@ static int build_incremental(const struct cfg *c, struct store *st, struct rebui
 			goto done;
 		}
 		if (rules_out_begin(&pf, c->postfix_map_cdb, 0, 0644) == -1) {
-			r = fail(err, errlen, "unable to create a temp file for %s", c->postfix_map_cdb);
+			r = err_sys(err, errlen, "unable to create a temp file for %s", c->postfix_map_cdb);
 			goto done;
 		}
 		pfopen = 1;
@@ -600,23 +582,23 @@ static int build_incremental(const struct cfg *c, struct store *st, struct rebui
 	}
 	outopen = 0;
 	if (rules_out_commit(&m.out) == -1) {
-		r = fail(err, errlen, "unable to write %s", c->cdb);
+		r = err_sys(err, errlen, "unable to write %s", c->cdb);
 		goto done;
 	}
 	if (pfopen) {
 		pfopen = 0;
 		if (rules_out_commit(&pf) == -1) {
-			r = fail(err, errlen, "unable to write %s", c->postfix_map_cdb);
+			r = err_sys(err, errlen, "unable to write %s", c->postfix_map_cdb);
 			goto done;
 		}
 	}
 	/* tcp.smtp's identity from before it was read, as a full build does */
 	if (tokens(c, tok.s, rtok.s, state) == -1) {
-		r = fail(err, errlen, "unable to stat %s", c->cdb);
+		r = err_sys(err, errlen, "unable to stat %s", c->cdb);
 		goto done;
 	}
 	if (write_state(c, state, oldest_live(&m, oldest)) == -1) {
-		r = fail(err, errlen, "unable to write %s", c->state);
+		r = err_sys(err, errlen, "unable to write %s", c->state);
 		goto done;
 	}
 	stats->rebuilt = 1;
@@ -624,13 +606,13 @@ static int build_incremental(const struct cfg *c, struct store *st, struct rebui
 	r = 1;
 	goto done;
 badpf:
-	r = fail(err, errlen, "unable to write %s", c->postfix_map_cdb);
+	r = err_sys(err, errlen, "unable to write %s", c->postfix_map_cdb);
 	goto done;
 bad:
-	r = fail(err, errlen, "unable to write %s", c->cdb);
+	r = err_sys(err, errlen, "unable to write %s", c->cdb);
 	goto done;
 oom:
-	r = fail(err, errlen, "out of memory");
+	r = err_sys(err, errlen, "out of memory");
 done:
 	if (outopen)
 		rules_out_abort(&m.out);
@@ -670,11 +652,11 @@ static int build(const struct cfg *c, struct store *st, struct rebuild_stats *st
 	/* Identify tcp.smtp before reading it: an edit after this point
 	   changes its identity and so causes another rebuild, never a miss. */
 	if (rules_token(c, &rtok) == -1) {
-		fail(err, errlen, "unable to stat %s", c->tcp_rules);
+		err_sys(err, errlen, "unable to stat %s", c->tcp_rules);
 		goto done;
 	}
 	if (file_read(c->tcp_rules, &text) == -1 && errno != ENOENT) {
-		fail(err, errlen, "unable to read %s", c->tcp_rules);
+		err_sys(err, errlen, "unable to read %s", c->tcp_rules);
 		goto done;
 	}
 	/* The store's token names exactly what load() saw. */
@@ -683,12 +665,12 @@ static int build(const struct cfg *c, struct store *st, struct rebuild_stats *st
 		goto done;
 	}
 	if (buf_terminate(&tok) == -1) {
-		fail(err, errlen, "out of memory");
+		err_sys(err, errlen, "out of memory");
 		goto done;
 	}
 	stats->entries = m.n;
 	if (rules_out_begin(&m.out, c->cdb, 0, 0644) == -1) {
-		fail(err, errlen, "unable to create a temp file for %s", c->cdb);
+		err_sys(err, errlen, "unable to create a temp file for %s", c->cdb);
 		goto done;
 	}
 	outopen = 1;
@@ -700,7 +682,7 @@ static int build(const struct cfg *c, struct store *st, struct rebuild_stats *st
 		klen = ent_key(&m.ents[i], key, 0);
 		x = roaming_record_data(&m, key, klen, &data);
 		if (x == -1 || (x == 1 && rules_out_add(&m.out, key, klen, data.s, data.len) == -1)) {
-			fail(err, errlen, "unable to write %s", c->cdb);
+			err_sys(err, errlen, "unable to write %s", c->cdb);
 			goto done;
 		}
 		stats->written += (unsigned long)x;
@@ -708,12 +690,12 @@ static int build(const struct cfg *c, struct store *st, struct rebuild_stats *st
 	/* the live index goes first: logins trust it only with the cdb it
 	   was written with (refresh.c) */
 	if (unlink(c->live) == -1 && errno != ENOENT) {
-		fail(err, errlen, "unable to remove %s", c->live);
+		err_sys(err, errlen, "unable to remove %s", c->live);
 		goto done;
 	}
 	outopen = 0;
 	if (rules_out_commit(&m.out) == -1) {
-		fail(err, errlen, "unable to write %s", c->cdb);
+		err_sys(err, errlen, "unable to write %s", c->cdb);
 		goto done;
 	}
 	if (c->postfix_map[0] && write_postfix(&m, err, errlen) == -1)
@@ -723,11 +705,11 @@ static int build(const struct cfg *c, struct store *st, struct rebuild_stats *st
 	/* the state names the outputs just written, so a cdb replaced later
 	   by anyone else makes the outputs "behind" */
 	if (tokens(c, tok.s, rtok.s, state) == -1) {
-		fail(err, errlen, "unable to stat %s", c->cdb);
+		err_sys(err, errlen, "unable to stat %s", c->cdb);
 		goto done;
 	}
 	if (write_state(c, state, oldest_live(&m, -1)) == -1) {
-		fail(err, errlen, "unable to write %s", c->state);
+		err_sys(err, errlen, "unable to write %s", c->state);
 		goto done;
 	}
 	stats->rebuilt = 1;
@@ -757,20 +739,20 @@ int rebuild_explain(const struct cfg *c, const struct addr *a, int *verdict, int
 	m.cfg = c;
 	m.stats = &stats;
 	if (file_read(c->tcp_rules, &text) == -1 && errno != ENOENT) {
-		fail(err, errlen, "unable to read %s", c->tcp_rules);
+		err_sys(err, errlen, "unable to read %s", c->tcp_rules);
 		goto done;
 	}
 	if (merge_rules(&m, &text, err, errlen) == -1)
 		goto done;
 	if (roaming_record_data(&m, key, addr_fmt_tcpserver(a, key), &data) == -1) {
-		fail(err, errlen, "out of memory");
+		err_sys(err, errlen, "out of memory");
 		goto done;
 	}
 	*verdict = m.verdict;
 	*matched = m.verdict == EXPLAIN_EXACT || m.matched;
 	rulekey->len = 0;
 	if (buf_put(rulekey, m.matchkey.s, m.matchkey.len) == -1) {
-		fail(err, errlen, "out of memory");
+		err_sys(err, errlen, "out of memory");
 		goto done;
 	}
 	r = 0;
@@ -827,7 +809,7 @@ static int rebuild_locked(const struct cfg *c, struct store *st, int force,
 	int r = -1;
 
 	if (read_state(c, &have, &oldest) == -1) {
-		fail(err, errlen, "unable to read %s", c->state);
+		err_sys(err, errlen, "unable to read %s", c->state);
 		goto done;
 	}
 	if (!force) {
@@ -836,7 +818,7 @@ static int rebuild_locked(const struct cfg *c, struct store *st, int force,
 			goto done;
 		}
 		if (buf_terminate(&tok) == -1 || tokens(c, tok.s, 0, &want) == -1) {
-			fail(err, errlen, "unable to stat %s", c->tcp_rules);
+			err_sys(err, errlen, "unable to stat %s", c->tcp_rules);
 			goto done;
 		}
 		if (have.len == want.len && memcmp(have.s, want.s, want.len) == 0 && outputs_present(c)) {
@@ -871,7 +853,7 @@ int rebuild(const struct cfg *c, struct store *st, int force, const struct rebui
 	memset(stats, 0, sizeof *stats);
 	lk = lock_take(c->rules_lock, 0600, timeout_ms); /* 0600: a reader could hold a read lock */
 	if (lk == -1)
-		return fail(err, errlen, "unable to lock %s", c->rules_lock);
+		return err_sys(err, errlen, "unable to lock %s", c->rules_lock);
 	own_like_dir(lk, c->rules_lock);
 	r = rebuild_locked(c, st, force, hint, stats, err, errlen);
 	lock_release(lk);
@@ -888,7 +870,7 @@ int rebuild_expire(const struct cfg *c, struct store *st, long long cutoff,
 	*removed = 0;
 	lk = lock_take(c->rules_lock, 0600, REBUILD_WAIT_MS);
 	if (lk == -1)
-		return fail(err, errlen, "unable to lock %s", c->rules_lock);
+		return err_sys(err, errlen, "unable to lock %s", c->rules_lock);
 	own_like_dir(lk, c->rules_lock);
 	/* the logins this host spooled reach the store before anything is
 	   judged stale (refresh.c) */
@@ -918,29 +900,29 @@ int rebuild_postfix_init(const struct cfg *c, char *err, size_t errlen)
 	   rebuild wrote after we found none. */
 	lk = lock_take(c->rules_lock, 0600, REBUILD_WAIT_MS);
 	if (lk == -1)
-		return fail(err, errlen, "unable to lock %s", c->rules_lock);
+		return err_sys(err, errlen, "unable to lock %s", c->rules_lock);
 	own_like_dir(lk, c->rules_lock);
 	if (access(c->postfix_map_cdb, F_OK) == 0) {
 		r = 0;
 		goto done;
 	}
 	if (errno != ENOENT) {
-		fail(err, errlen, "unable to access %s", c->postfix_map_cdb);
+		err_sys(err, errlen, "unable to access %s", c->postfix_map_cdb);
 		goto done;
 	}
 	if (rules_out_begin(&pf, c->postfix_map_cdb, 0, 0644) == -1) {
-		fail(err, errlen, "unable to create a temp file for %s", c->postfix_map_cdb);
+		err_sys(err, errlen, "unable to create a temp file for %s", c->postfix_map_cdb);
 		goto done;
 	}
 	own_like_dir(pf.at.fd, c->postfix_map_cdb);
 	if (rules_out_commit(&pf) == -1) {
-		fail(err, errlen, "unable to write %s", c->postfix_map_cdb);
+		err_sys(err, errlen, "unable to write %s", c->postfix_map_cdb);
 		goto done;
 	}
 	/* The empty map lists none of the store's entries: forget what the
 	   outputs were built from, so the next login or cron run rewrites it. */
 	if (unlink(c->state) == -1 && errno != ENOENT) {
-		fail(err, errlen, "unable to remove %s", c->state);
+		err_sys(err, errlen, "unable to remove %s", c->state);
 		goto done;
 	}
 	r = 1;

@@ -39,6 +39,7 @@
 #include <unistd.h>
 #include <cdb.h>
 #include "atomic.h"
+#include "errmsg.h"
 #include "hmap.h"
 #include "lock.h"
 #include "own.h"
@@ -341,7 +342,7 @@ int refresh_flush(const struct cfg *c, struct store *st, int locked, unsigned lo
 	if (lstat(c->spool, &sb) == -1) {
 		if (errno == ENOENT)
 			return 0;
-		snprintf(err, errlen, "unable to stat %s: %s", c->spool, strerror(errno));
+		err_sys(err, errlen, "unable to stat %s", c->spool);
 		return -1;
 	}
 	/* one flusher at a time; the rebuild lock, so clearopensmtp's expiry
@@ -350,7 +351,7 @@ int refresh_flush(const struct cfg *c, struct store *st, int locked, unsigned lo
 	if (!locked) {
 		lk = lock_take(c->rules_lock, 0600, REBUILD_WAIT_MS);
 		if (lk == -1) {
-			snprintf(err, errlen, "unable to lock %s: %s", c->rules_lock, strerror(errno));
+			err_sys(err, errlen, "unable to lock %s", c->rules_lock);
 			return -1;
 		}
 		own_like_dir(lk, c->rules_lock);
@@ -362,14 +363,14 @@ int refresh_flush(const struct cfg *c, struct store *st, int locked, unsigned lo
 			if (errno == ENOENT)
 				r = 0;
 			else
-				snprintf(err, errlen, "unable to lock %s: %s", c->spool, strerror(errno));
+				err_sys(err, errlen, "unable to lock %s", c->spool);
 			break;
 		}
 		text.len = 0;
 		rc = file_read_fd(fd, &text);
 		close(fd);
 		if (rc == -1) {
-			snprintf(err, errlen, "unable to read %s: %s", c->spool, strerror(errno));
+			err_sys(err, errlen, "unable to read %s", c->spool);
 			break;
 		}
 		taken = text.len;
@@ -412,7 +413,7 @@ int refresh_flush(const struct cfg *c, struct store *st, int locked, unsigned lo
 			rc = unlink(c->spool);
 			close(fd);
 			if (rc == -1)
-				snprintf(err, errlen, "unable to remove %s: %s", c->spool, strerror(errno));
+				err_sys(err, errlen, "unable to remove %s", c->spool);
 			else
 				r = 0;
 			break;
@@ -423,7 +424,7 @@ int refresh_flush(const struct cfg *c, struct store *st, int locked, unsigned lo
 		     || spool_replace(c->spool, (long long)time(0), text.s, text.len) == -1;
 		close(fd);
 		if (rc) {
-			snprintf(err, errlen, "unable to rewrite %s: %s", c->spool, strerror(errno));
+			err_sys(err, errlen, "unable to rewrite %s", c->spool);
 			break;
 		}
 		r = 0; /* if the rounds run out, the next login or sync goes on */

@@ -8,6 +8,12 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/roaming-test.XXXXXX") || exit 111
 chmod 755 "$T"
 PIDS=
 failures=0
+# Postfix's tools (postmap, postconf) read main.cf: a private empty one gives
+# Postfix's built-in defaults, also where Postfix was installed unconfigured
+# and there is no /etc/postfix/main.cf.
+mkdir "$T/.postfix" && : > "$T/.postfix/main.cf"
+MAIL_CONFIG=$T/.postfix
+export MAIL_CONFIG
 
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
