@@ -63,6 +63,43 @@ size_t fmt_ulong(char *out, unsigned long long n)
 	return len;
 }
 
+int scan_ulong(const char *s, size_t n, size_t max, unsigned long long *out)
+{
+	unsigned long long v = 0;
+	size_t i;
+
+	if (n == 0 || n > max || max > 19)
+		return -1;
+	for (i = 0; i < n; ++i) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long long)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int array_room(void *pp, size_t *cap, size_t n, size_t size, size_t first)
+{
+	void *p;
+	size_t c;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : first;
+	if (c < *cap || size == 0 || c > (size_t)-1 / size) {
+		errno = ENOMEM;
+		return -1;
+	}
+	memcpy(&p, pp, sizeof p);
+	p = realloc(p, c * size);
+	if (!p)
+		return -1;
+	memcpy(pp, &p, sizeof p);
+	*cap = c;
+	return 0;
+}
+
 int buf_putulong(struct buf *b, unsigned long long n)
 {
 	char tmp[20];

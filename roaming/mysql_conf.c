@@ -53,19 +53,11 @@ int mysqlconf_identifier(const char *s)
 
 static int parse_uint(const char *s, size_t n, unsigned long lo, unsigned long hi, unsigned long *out)
 {
-	unsigned long v = 0;
-	size_t i;
+	unsigned long long v;
 
-	if (n == 0 || n > 9)
+	if (scan_ulong(s, n, 9, &v) == -1 || v < lo || v > hi)
 		return -1;
-	for (i = 0; i < n; ++i) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	if (v < lo || v > hi)
-		return -1;
-	*out = v;
+	*out = (unsigned long)v;
 	return 0;
 }
 

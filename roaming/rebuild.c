@@ -302,14 +302,8 @@ static int collect(void *ctx, const struct addr *a, const char *text, size_t tle
 			e->ts = ts;
 		return 0;
 	}
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 1024;
-		struct ent *e = realloc(m->ents, cap * sizeof *e);
-		if (!e)
-			return -1;
-		m->ents = e;
-		m->cap = cap;
-	}
+	if (array_room(&m->ents, &m->cap, m->n, sizeof *m->ents, 1024) == -1)
+		return -1;
 	m->ents[m->n].a = *a;
 	m->ents[m->n].ts = ts;
 	m->ents[m->n].v4len = 0;

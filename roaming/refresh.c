@@ -46,44 +46,32 @@
 #include "rebuild.h"
 #include "refresh.h"
 
-#define HDR_LEN 22 /* "#" 20 digits "\n" */
+#define HDR_LEN 21 /* "#" 19 digits "\n" */
 
 static void put_header(char h[HDR_LEN + 1], long long t)
 {
-	snprintf(h, HDR_LEN + 1, "#%020lld\n", t < 0 ? 0 : t);
+	snprintf(h, HDR_LEN + 1, "#%019lld\n", t < 0 ? 0 : t);
 }
 
 /* The time in a header, or -1 if it is not one. */
 static long long get_header(const char *h, size_t n)
 {
-	long long t = 0;
-	size_t i;
+	unsigned long long t;
 
-	if (n < HDR_LEN || h[0] != '#' || h[HDR_LEN - 1] != '\n')
+	if (n < HDR_LEN || h[0] != '#' || h[HDR_LEN - 1] != '\n'
+	    || scan_ulong(h + 1, HDR_LEN - 2, 19, &t) == -1)
 		return -1;
-	for (i = 1; i < HDR_LEN - 1; ++i) {
-		if (h[i] < '0' || h[i] > '9')
-			return -1;
-		if (t > 99999999999999999LL)
-			return -1;
-		t = t * 10 + (h[i] - '0');
-	}
-	return t;
+	return (long long)t;
 }
 
-/* Decimal digits only, at most 18 of them. */
+/* A time: at most 18 digits, so it is a positive long long. */
 static int get_time(const char *s, size_t n, long long *t)
 {
-	size_t i;
+	unsigned long long v;
 
-	if (n == 0 || n > 18)
+	if (scan_ulong(s, n, 18, &v) == -1)
 		return -1;
-	*t = 0;
-	for (i = 0; i < n; ++i) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		*t = *t * 10 + (s[i] - '0');
-	}
+	*t = (long long)v;
 	return 0;
 }
 
@@ -258,14 +246,8 @@ static int pending_add(struct pending *p, const char *s, size_t len)
 				p->r[*slot].ts = x.ts;
 			continue;
 		}
-		if (p->n == p->cap) {
-			size_t cap = p->cap ? p->cap * 2 : 256;
-			struct store_refresh *q = realloc(p->r, cap * sizeof *q);
-			if (!q)
-				return -1;
-			p->r = q;
-			p->cap = cap;
-		}
+		if (array_room(&p->r, &p->cap, p->n, sizeof *p->r, 256) == -1)
+			return -1;
 		p->r[p->n++] = x;
 	}
 	return 0;

@@ -38,7 +38,7 @@ struct fstore {
 int store_parse_line_text(const char *line, size_t len, struct addr *a, long long *ts, size_t *alen)
 {
 	const char *tab = 0, *p, *c;
-	long long t = 0;
+	unsigned long long t;
 	size_t i;
 
 	for (i = len; i > 0; --i)
@@ -49,13 +49,8 @@ int store_parse_line_text(const char *line, size_t len, struct addr *a, long lon
 	if (!tab)
 		return 0;
 	p = tab + 1;
-	if (p == line + len || line + len - p > 18)
+	if (scan_ulong(p, (size_t)(line + len - p), 18, &t) == -1)
 		return 0;
-	for (; p < line + len; ++p) {
-		if (*p < '0' || *p > '9')
-			return 0;
-		t = t * 10 + (*p - '0');
-	}
 	/* The address ends at the first ':' followed by "allow", as in
 	   ucspi-tcp-ipv6; a deny line is not a roaming entry. */
 	for (c = line; c < tab; ++c) {
@@ -68,7 +63,7 @@ int store_parse_line_text(const char *line, size_t len, struct addr *a, long lon
 	}
 	if (c >= tab || addr_parse(line, (size_t)(c - line), a) == -1)
 		return 0;
-	*ts = t;
+	*ts = (long long)t;
 	if (alen)
 		*alen = (size_t)(c - line);
 	return 1;

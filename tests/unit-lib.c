@@ -74,6 +74,31 @@ static void test_buf(void)
 	      && buf_putulong(&b, 18446744073709551615ull) == 0
 	      && same(b.s, b.len, "0 18446744073709551615", 22), "buf_putulong: 0 and the largest value");
 	check(fmt_ulong(num, 4294967296ull) == 10 && memcmp(num, "4294967296", 10) == 0, "fmt_ulong");
+	{
+		unsigned long long v = 7;
+		int *arr = 0;
+		size_t cap = 0, n;
+
+		check(scan_ulong("1700000000", 10, 18, &v) == 0 && v == 1700000000ull, "scan_ulong reads digits");
+		check(scan_ulong("9999999999999999999", 19, 19, &v) == 0 && v == 9999999999999999999ull,
+		      "scan_ulong: 19 digits fit");
+		v = 7;
+		check(scan_ulong("", 0, 18, &v) == -1 && scan_ulong("12", 2, 1, &v) == -1
+		      && scan_ulong("1x", 2, 18, &v) == -1 && scan_ulong("-1", 2, 18, &v) == -1
+		      && scan_ulong(" 1", 2, 18, &v) == -1 && scan_ulong("1", 1, 20, &v) == -1 && v == 7,
+		      "scan_ulong refuses empty, too long, signs, spaces, non-digits; leaves *out");
+		for (n = 0; n < 1000; ++n) {
+			if (array_room(&arr, &cap, n, sizeof *arr, 4) == -1)
+				break;
+			arr[n] = (int)n;
+		}
+		check(n == 1000 && cap >= 1000 && arr[999] == 999 && arr[0] == 0, "array_room grows and keeps elements");
+		check(array_room(&arr, &cap, 10, sizeof *arr, 4) == 0, "array_room: room already there");
+		n = cap;
+		check(array_room(&arr, &n, n, (size_t)-1 / 2, 4) == -1 && errno == ENOMEM && arr[999] == 999,
+		      "array_room: overflow is ENOMEM, the array unchanged");
+		free(arr);
+	}
 	b.len = 3;
 	check(buf_terminate(&b) == 0 && b.len == 3 && b.s[3] == 0, "buf_terminate adds an uncounted NUL");
 	b.len = 0;
