@@ -77,8 +77,7 @@ static int spooled(const struct cfg *c, const char *ident, const char *ip)
 	if (mysqlconf_load(c->db_path, &mc, err, sizeof err) == -1)
 		return 0; /* the store says why, on the way that does not skip it */
 	margin = (long long)mc.refresh_delay + mc.failover_timeout + REFRESH_SLACK;
-	r = refresh_spool(c, &a, (long long)time(0), margin, (long)mc.refresh_delay, (long)margin,
-	                  &flush_in);
+	r = refresh_spool(c, &a, (long long)time(0), margin, (long)mc.refresh_delay, &flush_in);
 	if (r == REFRESH_STORE)
 		return 0;
 	addr_fmt_tcpserver(&a, shown);
@@ -140,10 +139,13 @@ void login_record_waiting(const char *ident, const char *ip)
 
 	if (cfg_load(&cfg, err, sizeof err) == 0) {
 		db = cfg.db_kind == CFG_DB_MYSQL;
-		if (!db || spooled(&cfg, ident, ip)) {
+		if (!db) {
 			cfg_free(&cfg);
-			if (!db)
-				login_record(ip); /* a file: quick, and bounded by its locks */
+			login_record(ip); /* a file: quick, and bounded by its locks */
+			return;
+		}
+		if (spooled(&cfg, ident, ip)) {
+			cfg_free(&cfg);
 			return;
 		}
 	} else {

@@ -839,16 +839,26 @@ done:
 	return r;
 }
 
+int rebuild_lock(const struct cfg *c, long timeout_ms, char *err, size_t errlen)
+{
+	/* 0600: a reader could hold a read lock */
+	int lk = lock_take(c->rules_lock, 0600, timeout_ms);
+
+	if (lk == -1)
+		return err_sys(err, errlen, "unable to lock %s", c->rules_lock);
+	own_like_dir(lk, c->rules_lock);
+	return lk;
+}
+
 int rebuild(const struct cfg *c, struct store *st, int force, const struct rebuild_hint *hint,
             long timeout_ms, struct rebuild_stats *stats, char *err, size_t errlen)
 {
 	int lk, r;
 
 	memset(stats, 0, sizeof *stats);
-	lk = lock_take(c->rules_lock, 0600, timeout_ms); /* 0600: a reader could hold a read lock */
+	lk = rebuild_lock(c, timeout_ms, err, errlen);
 	if (lk == -1)
-		return err_sys(err, errlen, "unable to lock %s", c->rules_lock);
-	own_like_dir(lk, c->rules_lock);
+		return -1;
 	r = rebuild_locked(c, st, force, hint, stats, err, errlen);
 	lock_release(lk);
 	return r;
@@ -862,10 +872,9 @@ int rebuild_expire(const struct cfg *c, struct store *st, long long cutoff,
 
 	memset(stats, 0, sizeof *stats);
 	*removed = 0;
-	lk = lock_take(c->rules_lock, 0600, REBUILD_WAIT_MS);
+	lk = rebuild_lock(c, REBUILD_WAIT_MS, err, errlen);
 	if (lk == -1)
-		return err_sys(err, errlen, "unable to lock %s", c->rules_lock);
-	own_like_dir(lk, c->rules_lock);
+		return -1;
 	/* the logins this host spooled reach the store before anything is
 	   judged stale (refresh.c) */
 	if (refresh_flush(c, st, 1, &flushed, &moved, err, errlen) == -1) {
@@ -892,10 +901,9 @@ int rebuild_postfix_init(const struct cfg *c, char *err, size_t errlen)
 	}
 	/* Under the rebuild lock: an empty map must never replace the one a
 	   rebuild wrote after we found none. */
-	lk = lock_take(c->rules_lock, 0600, REBUILD_WAIT_MS);
+	lk = rebuild_lock(c, REBUILD_WAIT_MS, err, errlen);
 	if (lk == -1)
-		return err_sys(err, errlen, "unable to lock %s", c->rules_lock);
-	own_like_dir(lk, c->rules_lock);
+		return -1;
 	if (access(c->postfix_map_cdb, F_OK) == 0) {
 		r = 0;
 		goto done;

@@ -31,6 +31,10 @@ struct rebuild_hint {
 	const char *after;        /* and after it */
 };
 
+/* Takes tcp.smtp.lock, which serializes rebuilds (and refresh flushes),
+   waiting at most timeout_ms: the fd for lock_release, or -1 with a
+   message in err. */
+int rebuild_lock(const struct cfg *c, long timeout_ms, char *err, size_t errlen);
 /* Rebuilds unless the outputs already reflect the store, tcp.smtp and the
    settings as they are now (force: always). Waits at most timeout_ms for a
    rebuild in progress, which often makes this one unnecessary. Returns 0,

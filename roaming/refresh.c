@@ -23,8 +23,8 @@
      reaches the table before any host's clearopensmtp could delete the
      row. Nearer the end the login writes the row itself.
    - The spool's first line is "#T", the time a flush was last arranged. A
-     login that finds it older than the stall time (a flusher that was
-     killed, or a database that was down) arranges another.
+     login that finds it older than the margin (a flusher that was killed,
+     or a database that was down) arranges another.
    - A refresh never adds or revives a row: an address removed meanwhile
      (roamingctl remove) stays removed. */
 #include <errno.h>
@@ -133,7 +133,7 @@ static int spool_lock(const char *path, int create, struct stat *st)
 }
 
 int refresh_spool(const struct cfg *c, const struct addr *a, long long now,
-                  long long margin, long delay, long stall, long *flush_in)
+                  long long margin, long delay, long *flush_in)
 {
 	char key[ADDR_TEXT_MAX], line[HDR_LEN + ADDR_TEXT_MAX + 24], hdr[HDR_LEN];
 	long long ts, t;
@@ -161,7 +161,7 @@ int refresh_spool(const struct cfg *c, const struct addr *a, long long now,
 	off = (size_t)st.st_size;
 	n = 0;
 	if (off >= HDR_LEN && pread(fd, hdr, HDR_LEN, 0) == HDR_LEN && (t = get_header(hdr, HDR_LEN)) >= 0) {
-		if (t < now - stall || t > now + 3600) {
+		if (t < now - margin || t > now + 3600) {
 			/* no flush came: arrange one, and say so for the next login */
 			put_header(line, now);
 			if (pwrite(fd, line, HDR_LEN, 0) != HDR_LEN)
@@ -331,12 +331,9 @@ int refresh_flush(const struct cfg *c, struct store *st, int locked, unsigned lo
 	   and a rebuild never run in the middle of one */
 	lk = -1;
 	if (!locked) {
-		lk = lock_take(c->rules_lock, 0600, REBUILD_WAIT_MS);
-		if (lk == -1) {
-			err_sys(err, errlen, "unable to lock %s", c->rules_lock);
+		lk = rebuild_lock(c, REBUILD_WAIT_MS, err, errlen);
+		if (lk == -1)
 			return -1;
-		}
-		own_like_dir(lk, c->rules_lock);
 	}
 	for (round = 0; round < 8; ++round) {
 		r = -1;

@@ -29,10 +29,10 @@ enum {
    live for at least margin more seconds, appends "ADDRESS NOW" to the
    spool. *flush_in is then -1 (a flush is already arranged), or the
    seconds a new flusher should wait before flushing (the spool was empty:
-   delay; or no flush came for longer than stall seconds: 0). Returns one of
-   the above; REFRESH_STORE with errno set on a system error. */
+   delay; or no flush came for longer than margin seconds: 0). Returns one
+   of the above; REFRESH_STORE with errno set on a system error. */
 int refresh_spool(const struct cfg *c, const struct addr *a, long long now,
-                  long long margin, long delay, long stall, long *flush_in);
+                  long long margin, long delay, long *flush_in);
 
 /* Writes the spool to the store (st->ops->refresh), a few rounds while
    logins keep appending, and removes what was written. When the store

@@ -229,12 +229,11 @@ static int ensure(struct mstore *m)
 	return m->db ? 0 : connect_db(m);
 }
 
-/* Prepares query q, binds params (may be 0) and executes it. Returns the
-   statement, which the caller reads and closes, or 0 with the error set. */
-static MYSQL_STMT *run(struct mstore *m, int q, MYSQL_BIND *params, const char *what)
+/* Prepares query q and binds params (may be 0). Returns the statement,
+   which the caller executes and closes, or 0 with the error set. */
+static MYSQL_STMT *prepare(struct mstore *m, int q, MYSQL_BIND *params, const char *what)
 {
 	MYSQL_STMT *st;
-	int tries = 0;
 
 	if (ensure(m) == -1)
 		return 0;
@@ -244,8 +243,23 @@ static MYSQL_STMT *run(struct mstore *m, int q, MYSQL_BIND *params, const char *
 		return 0;
 	}
 	if (mysql_stmt_prepare(st, m->sql[q], (unsigned long)strlen(m->sql[q])) != 0
-	    || (params && mysql_stmt_bind_param(st, params)))
-		goto bad;
+	    || (params && mysql_stmt_bind_param(st, params))) {
+		dberr(m, st, what);
+		mysql_stmt_close(st);
+		return 0;
+	}
+	return st;
+}
+
+/* Prepares query q, binds params (may be 0) and executes it. Returns the
+   statement, which the caller reads and closes, or 0 with the error set. */
+static MYSQL_STMT *run(struct mstore *m, int q, MYSQL_BIND *params, const char *what)
+{
+	MYSQL_STMT *st = prepare(m, q, params, what);
+	int tries = 0;
+
+	if (!st)
+		return 0;
 	while (mysql_stmt_execute(st) != 0) {
 		/* InnoDB resolves some lock waits by rolling one statement back
 		   (two hosts inserting a key a third session just released):
@@ -534,35 +548,26 @@ static int refresh_chunk(struct mstore *m, const struct store_refresh *r, size_t
                          unsigned long *updated)
 {
 	char key[ADDR_TEXT_MAX];
-	unsigned long klen;
+	unsigned long klen = 0, done;
 	long long ts;
 	MYSQL_BIND p[3];
-	MYSQL_STMT *st = 0;
-	unsigned long done = 0;
+	MYSQL_STMT *st;
 	size_t i;
-	int tries;
+	int tries, deadlock;
 
+	/* SET timestamp = ? WHERE ip_addr = ? AND ... timestamp < ?; the
+	   bindings point at key and ts, set per row below */
+	bind_ll(&p[0], &ts);
+	bind_str(&p[1], key, &klen);
+	p[1].buffer_length = sizeof key;
+	bind_ll(&p[2], &ts);
 	for (tries = 0; tries < 3; ++tries) {
 		done = 0;
 		if (run_done(m, Q_BEGIN_RW, 0, "refresh", 0) == -1)
 			return -1;
-		st = mysql_stmt_init(m->db);
-		if (!st) {
-			dberr(m, 0, "refresh");
+		st = prepare(m, Q_REFRESH, p, "refresh");
+		if (!st)
 			break;
-		}
-		/* SET timestamp = ? WHERE ip_addr = ? AND ... timestamp < ?;
-		   the bindings point at key and ts, set per row below */
-		klen = 0;
-		bind_ll(&p[0], &ts);
-		bind_str(&p[1], key, &klen);
-		p[1].buffer_length = sizeof key;
-		bind_ll(&p[2], &ts);
-		if (mysql_stmt_prepare(st, m->sql[Q_REFRESH], (unsigned long)strlen(m->sql[Q_REFRESH])) != 0
-		    || mysql_stmt_bind_param(st, p)) {
-			dberr(m, st, "refresh");
-			break;
-		}
 		for (i = 0; i < n; ++i) {
 			klen = (unsigned long)addr_fmt_tcpserver(&r[i].a, key);
 			ts = r[i].ts;
@@ -571,24 +576,19 @@ static int refresh_chunk(struct mstore *m, const struct store_refresh *r, size_t
 			done += (unsigned long)mysql_stmt_affected_rows(st);
 		}
 		if (i < n) {
-			int deadlock = mysql_stmt_errno(st) == ER_LOCK_DEADLOCK;
+			deadlock = mysql_stmt_errno(st) == ER_LOCK_DEADLOCK;
 			dberr(m, st, "refresh");
 			mysql_stmt_close(st);
-			st = 0;
 			if (m->broken || run_done(m, Q_ROLLBACK, 0, "refresh", 0) == -1 || !deadlock)
-				goto fail;
+				break;
 			continue;
 		}
 		mysql_stmt_close(st);
-		st = 0;
 		if (run_done(m, Q_COMMIT, 0, "refresh", 0) == -1)
-			goto fail;
+			break;
 		*updated += done;
 		return 0;
 	}
-	if (st)
-		mysql_stmt_close(st);
-fail:
 	if (m->db)
 		m->broken = 1; /* a transaction may still be open */
 	return -1;
