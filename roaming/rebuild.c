@@ -150,26 +150,44 @@ static int outputs_present(const struct cfg *c)
 	    && (!c->postfix_map[0] || access(c->postfix_map_cdb, F_OK) == 0);
 }
 
-int rebuild_current(const struct cfg *c, struct store *st, char *err, size_t errlen)
+/* The state current outputs would have: the store's version now, and
+   tcp.smtp and the settings as they are. */
+static int wanted_state(const struct cfg *c, struct store *st, struct buf *want, char *err,
+                        size_t errlen)
 {
-	struct buf tok = BUF_INIT, want = BUF_INIT, have = BUF_INIT;
+	struct buf tok = BUF_INIT;
 	int r = -1;
 
-	if (st->ops->token(st, &tok) == -1) {
+	if (st->ops->token(st, &tok) == -1)
 		snprintf(err, errlen, "%s", st->err);
-		goto done;
-	}
-	if (buf_terminate(&tok) == -1 || tokens(c, tok.s, 0, &want) == -1) {
+	else if (buf_terminate(&tok) == -1 || tokens(c, tok.s, 0, want) == -1)
 		err_sys(err, errlen, "unable to stat %s", c->tcp_rules);
+	else
+		r = 0;
+	buf_free(&tok);
+	return r;
+}
+
+/* 1 if the state read (have) is the state wanted, and the outputs it
+   names are all there. */
+static int state_current(const struct cfg *c, const struct buf *have, const struct buf *want)
+{
+	return have->len == want->len && memcmp(have->s, want->s, want->len) == 0 && outputs_present(c);
+}
+
+int rebuild_current(const struct cfg *c, struct store *st, char *err, size_t errlen)
+{
+	struct buf want = BUF_INIT, have = BUF_INIT;
+	int r = -1;
+
+	if (wanted_state(c, st, &want, err, errlen) == -1)
 		goto done;
-	}
 	if (read_state(c, &have, 0) == -1) {
 		err_sys(err, errlen, "unable to read %s", c->state);
 		goto done;
 	}
-	r = have.len == want.len && memcmp(have.s, want.s, want.len) == 0 && outputs_present(c);
+	r = state_current(c, &have, &want);
 done:
-	buf_free(&tok);
 	buf_free(&want);
 	buf_free(&have);
 	return r;
@@ -798,7 +816,7 @@ static int rebuild_locked(const struct cfg *c, struct store *st, int force,
                           const struct rebuild_hint *hint, struct rebuild_stats *stats,
                           char *err, size_t errlen)
 {
-	struct buf tok = BUF_INIT, want = BUF_INIT, have = BUF_INIT, built = BUF_INIT;
+	struct buf want = BUF_INIT, have = BUF_INIT, built = BUF_INIT;
 	long long oldest = -1;
 	int r = -1;
 
@@ -807,15 +825,9 @@ static int rebuild_locked(const struct cfg *c, struct store *st, int force,
 		goto done;
 	}
 	if (!force) {
-		if (st->ops->token(st, &tok) == -1) {
-			snprintf(err, errlen, "%s", st->err);
+		if (wanted_state(c, st, &want, err, errlen) == -1)
 			goto done;
-		}
-		if (buf_terminate(&tok) == -1 || tokens(c, tok.s, 0, &want) == -1) {
-			err_sys(err, errlen, "unable to stat %s", c->tcp_rules);
-			goto done;
-		}
-		if (have.len == want.len && memcmp(have.s, want.s, want.len) == 0 && outputs_present(c)) {
+		if (state_current(c, &have, &want)) {
 			r = 0; /* someone else's rebuild already covered this */
 			goto done;
 		}
@@ -832,7 +844,6 @@ static int rebuild_locked(const struct cfg *c, struct store *st, int force,
 	}
 	r = build(c, st, stats, &built, err, errlen);
 done:
-	buf_free(&tok);
 	buf_free(&want);
 	buf_free(&have);
 	buf_free(&built);

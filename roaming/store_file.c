@@ -661,43 +661,39 @@ static long long expire_fn(void *ctx, const struct addr *a, long long ts)
 	return ts != 0 && ts < cutoff ? -1 : ts;
 }
 
-static int fs_expire(struct store *s, long long cutoff, unsigned long *removed)
+/* A rewrite under the store's lock: expiry, set and remove. */
+static int rewrite_locked(struct fstore *f, struct rewrite *rw)
 {
-	struct fstore *f = (struct fstore *)s;
-	struct rewrite rw = { expire_fn, &cutoff, 0, 0, 0, 0, 1 };
 	int lk, r;
 
 	if ((lk = take(f)) == -1)
 		return -1;
-	r = rewrite(f, &rw);
+	r = rewrite(f, rw);
 	lock_release(lk);
+	return r;
+}
+
+static int fs_expire(struct store *s, long long cutoff, unsigned long *removed)
+{
+	struct rewrite rw = { expire_fn, &cutoff, 0, 0, 0, 0, 1 };
+	int r = rewrite_locked((struct fstore *)s, &rw);
+
 	*removed = rw.dropped;
 	return r;
 }
 
 static int fs_set(struct store *s, const struct addr *a, long long ts)
 {
-	struct fstore *f = (struct fstore *)s;
 	struct rewrite rw = { 0, 0, a, ts, 0, 0, 0 };
-	int lk, r;
 
-	if ((lk = take(f)) == -1)
-		return -1;
-	r = rewrite(f, &rw);
-	lock_release(lk);
-	return r;
+	return rewrite_locked((struct fstore *)s, &rw);
 }
 
 static int fs_remove(struct store *s, const struct addr *a, int *found)
 {
-	struct fstore *f = (struct fstore *)s;
 	struct rewrite rw = { 0, 0, a, -1, 0, 0, 0 };
-	int lk, r;
+	int r = rewrite_locked((struct fstore *)s, &rw);
 
-	if ((lk = take(f)) == -1)
-		return -1;
-	r = rewrite(f, &rw);
-	lock_release(lk);
 	*found = rw.found;
 	return r;
 }
