@@ -109,6 +109,50 @@ while True:
 ' "${1:-$T/log.sock}" "${2:-$T/log}"
 	wait_for 10 test -S "${1:-$T/log.sock}"
 }
+# login_servers: a POP side and an SMTP side on 127.0.0.1, each a real
+# tcpserver (stopped at exit). The POP side reads "USER PASS", runs
+# roaming-checkpassword toy-checkpassword as qmail-popup would (the
+# password on fd 3, stderr to $T/pop.err) and prints "exit CODE"; the SMTP
+# side, under tcpserver -x $CDB, prints what the cdb set. Then:
+#   pop FROM-IP "USER PASS"   a login from FROM-IP: the session's output
+#   smtp FROM-IP              the SMTP side's environment for FROM-IP:
+#                             "$OPEN", "$CLOSED", or what else the cdb set
+login_servers() {
+	P1=$(free_port)
+	P2=$(free_port)
+	while [ "$P2" = "$P1" ]; do P2=$(free_port); done
+	cat > "$T/pop.sh" <<EOF
+#!/bin/sh
+IFS=' ' read -r user pass || exit 2
+exec 5<&0
+printf '%s\\0%s\\0\\0' "\$user" "\$pass" |
+	roaming-checkpassword toy-checkpassword sh -c 'echo "+OK \$USER in"' 3<&0 0<&5 5<&- 2>>"$T/pop.err"
+echo "exit \$?"
+EOF
+	: > "$T/pop.err"
+	bg tcpserver -H -R -l 0 127.0.0.1 "$P1" sh "$T/pop.sh"
+	bg tcpserver -x "$CDB" -H -R -l 0 127.0.0.1 "$P2" \
+		sh -c 'echo "RELAYCLIENT=${RELAYCLIENT-unset} RBLSMTPD=${RBLSMTPD-unset}"'
+	wait_for 10 port_open "$P1" && wait_for 10 port_open "$P2"
+}
+pop() { timeout 20 tcpclient -RH -i "$1" 127.0.0.1 "$P1" sh -c 'printf "%s\n" "$1" >&7; cat <&6' x "$2" 2>&1; }
+smtp() { timeout 20 tcpclient -RH -i "$1" 127.0.0.1 "$P2" sh -c 'cat <&6' 2>&1; }
+OPEN="RELAYCLIENT= RBLSMTPD="
+CLOSED="RELAYCLIENT=unset RBLSMTPD=unset"
+# local_user (as root): RU and RG become the ids of a system user
+# "roamingtest", created if missing (nobody's if it cannot be); as_user
+# CMD... runs CMD as that user, with no supplementary groups.
+local_user() {
+	if ! id -u roamingtest >/dev/null 2>&1; then
+		useradd -r -M -U -d /nonexistent -s /usr/sbin/nologin roamingtest >/dev/null 2>&1
+	fi
+	if id -u roamingtest >/dev/null 2>&1; then
+		RU=$(id -u roamingtest) RG=$(id -g roamingtest)
+	else
+		RU=65534 RG=65534
+	fi
+}
+as_user() { setpriv --reuid="$RU" --regid="$RG" --clear-groups "$@"; }
 # done_testing: exits 1 if anything failed.
 done_testing() {
 	[ "$failures" -eq 0 ]

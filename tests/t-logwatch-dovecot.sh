@@ -8,9 +8,7 @@ fi
 for p in dovecot tcpserver tcpclient roaming-logwatch roamingctl roaming-tcprulescheck; do
 	command -v $p >/dev/null || { not_ok "$p is installed or built (tools/deps; make check)"; exit 1; }
 done
-unset ROAMING_CLEAR_MINUTES ROAMING_RELAY_ENV ROAMING_POSTFIX_MAP ROAMING_POSTFIX_ACTION ROAMING_LOGFILE
-export ROAMING_CONF=/dev/null ROAMING_TCP_RULES=$T/tcp.smtp ROAMING_DB=file:$T/open-smtp
-export ROAMING_LOGSOCKET=$T/log.sock
+sandbox
 
 log_listen || { not_ok "log listener started"; exit 1; }
 printf '127.0.0.1:allow,RELAYCLIENT=""\n:allow\n' > "$T/tcp.smtp"

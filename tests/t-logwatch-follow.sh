@@ -1,9 +1,7 @@
 # t-logwatch-follow.sh: roaming-logwatch as a daemon following a growing log like tail -F: new logins open the relay, a burst costs one rebuild, a half-written line waits for its newline, rotation by rename (with writes to the old file after it) and by copytruncate, a restart neither re-reads nor misses lines (also across a rotation while stopped), a log that appears late, SIGTERM.
 . "$(dirname "$0")/lib.sh"
 
-unset ROAMING_CLEAR_MINUTES ROAMING_RELAY_ENV ROAMING_POSTFIX_MAP ROAMING_POSTFIX_ACTION ROAMING_LOGFILE
-export ROAMING_CONF=/dev/null ROAMING_TCP_RULES=$T/tcp.smtp ROAMING_DB=file:$T/open-smtp
-export ROAMING_LOGSOCKET=$T/log.sock
+sandbox
 need roaming-logwatch roamingctl roaming-tcprulescheck
 
 log_listen || { not_ok "log listener started"; exit 1; }

@@ -2,9 +2,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mysql.sh"
 
-unset ROAMING_CLEAR_MINUTES ROAMING_RELAY_ENV ROAMING_POSTFIX_MAP ROAMING_POSTFIX_ACTION ROAMING_LOGFILE
-export ROAMING_CONF=/dev/null ROAMING_TCP_RULES=$T/tcp.smtp ROAMING_DB=mysql:$T/my.cnf
-export ROAMING_LOGSOCKET=$T/no-log.sock
+sandbox
+ROAMING_DB=mysql:$T/my.cnf ROAMING_LOGSOCKET=$T/no-log.sock
 L=$TOP/tests/logs
 mysql_require
 need roaming-logwatch roamingctl roaming-tcprulescheck

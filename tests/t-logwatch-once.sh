@@ -1,9 +1,7 @@
 # t-logwatch-once.sh: roaming-logwatch --once and --stdin record what the log holds into the open-smtp store and tcp.smtp.cdb: one rebuild per batch, the position kept between runs (no line read twice, none missed, a partial last line completed later, rotation by rename and by copytruncate between runs), failures retried rather than lost.
 . "$(dirname "$0")/lib.sh"
 
-unset ROAMING_CLEAR_MINUTES ROAMING_RELAY_ENV ROAMING_POSTFIX_MAP ROAMING_POSTFIX_ACTION ROAMING_LOGFILE
-export ROAMING_CONF=/dev/null ROAMING_TCP_RULES=$T/tcp.smtp ROAMING_DB=file:$T/open-smtp
-export ROAMING_LOGSOCKET=$T/log.sock
+sandbox
 L=$TOP/tests/logs
 need roaming-logwatch roamingctl roaming-tcprulescheck
 

@@ -2,12 +2,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mysql.sh"
 
-unset ROAMING_CLEAR_MINUTES ROAMING_RELAY_ENV ROAMING_POSTFIX_MAP ROAMING_POSTFIX_ACTION \
-	ROAMING_LOGFILE NORELAY AUTHENTICATED IP TCPREMOTEIP TOY_USERS TOY_UID TOY_GID
-ROAMING_CONF=/dev/null ROAMING_TCP_RULES=$T/tcp.smtp ROAMING_DB=mysql:$T/my.cnf
-ROAMING_LOGSOCKET=$T/log.sock
-export ROAMING_CONF ROAMING_TCP_RULES ROAMING_DB ROAMING_LOGSOCKET
-CDB=$T/tcp.smtp.cdb
+sandbox
+ROAMING_DB=mysql:$T/my.cnf
 
 mysql_require
 log_listen || { not_ok "log listener started"; exit 1; }

@@ -2,14 +2,10 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mysql.sh"
 
-unset ROAMING_CLEAR_MINUTES ROAMING_RELAY_ENV ROAMING_POSTFIX_MAP ROAMING_POSTFIX_ACTION \
-	ROAMING_LOGFILE NORELAY AUTHENTICATED IP TCPREMOTEIP TOY_USERS TOY_UID TOY_GID
 E=$T/etc
 mkdir "$E" && chmod 755 "$E"
-ROAMING_CONF=/dev/null ROAMING_TCP_RULES=$E/tcp.smtp ROAMING_DB=mysql:$E/my.cnf
-ROAMING_LOGSOCKET=$T/log.sock
-export ROAMING_CONF ROAMING_TCP_RULES ROAMING_DB ROAMING_LOGSOCKET
-CDB=$E/tcp.smtp.cdb
+sandbox "$E"
+ROAMING_DB=mysql:$E/my.cnf
 
 mysql_require
 log_listen || { not_ok "log listener started"; exit 1; }
@@ -142,15 +138,7 @@ if [ "$(id -u)" != 0 ]; then
 	done_testing
 	exit
 fi
-if ! id -u roamingtest >/dev/null 2>&1; then
-	useradd -r -M -U -d /nonexistent -s /usr/sbin/nologin roamingtest >/dev/null 2>&1
-fi
-if id -u roamingtest >/dev/null 2>&1; then
-	RU=$(id -u roamingtest) RG=$(id -g roamingtest)
-else
-	RU=65534 RG=65534
-fi
-as_user() { setpriv --reuid="$RU" --regid="$RG" --clear-groups "$@"; }
+local_user
 before=$(table)
 as_user env TCPREMOTEIP=10.9.9.9 roaming-allow true
 check_eq "a local user running roaming-allow adds nothing" "$before" "$(table)"

@@ -2,10 +2,10 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mysql.sh"
 
-unset ROAMING_CLEAR_MINUTES ROAMING_RELAY_ENV ROAMING_POSTFIX_MAP ROAMING_POSTFIX_ACTION \
-	ROAMING_LOGFILE NORELAY AUTHENTICATED IP TCPREMOTEIP ROAMING_TCP_RULES ROAMING_LOGSOCKET
-ROAMING_CONF=/dev/null ROAMING_DB=mysql:$T/my.cnf
-export ROAMING_CONF ROAMING_DB
+sandbox
+# each host names its own files and log (on HOST ...)
+unset ROAMING_TCP_RULES ROAMING_LOGSOCKET CDB
+ROAMING_DB=mysql:$T/my.cnf
 
 mysql_require
 

@@ -1,11 +1,9 @@
 # t-postfix-map.sh: the Postfix cdb: map as Postfix's own postmap reads it: every live login (IPv4, IPv6, v4-mapped) found in smtpd's key form and no expired one, byte-identical to postmap's output; postfix-init (empty map, takes the rebuild lock, leaves a map alone); a deleted map rewritten; a new address that tcp.smtp already lets relay still reaches the map.
 . "$(dirname "$0")/lib.sh"
 
-unset ROAMING_CLEAR_MINUTES ROAMING_RELAY_ENV ROAMING_POSTFIX_ACTION \
-	ROAMING_LOGFILE NORELAY AUTHENTICATED IP TCPREMOTEIP TOY_USERS TOY_UID TOY_GID
-ROAMING_CONF=/dev/null ROAMING_TCP_RULES=$T/tcp.smtp ROAMING_DB=file:$T/open-smtp
-ROAMING_LOGSOCKET=$T/log.sock ROAMING_POSTFIX_MAP=$T/pf/roaming ROAMING_CLEAR_MINUTES=60
-export ROAMING_CONF ROAMING_TCP_RULES ROAMING_DB ROAMING_LOGSOCKET ROAMING_POSTFIX_MAP ROAMING_CLEAR_MINUTES
+sandbox
+ROAMING_POSTFIX_MAP=$T/pf/roaming ROAMING_CLEAR_MINUTES=60
+export ROAMING_POSTFIX_MAP ROAMING_CLEAR_MINUTES
 MAP=$T/pf/roaming.cdb
 umask 022
 

@@ -5,11 +5,9 @@ if [ "$(id -u)" != 0 ]; then
 	ok "# SKIP a private Postfix master needs root"
 	exit 0
 fi
-unset ROAMING_CLEAR_MINUTES ROAMING_RELAY_ENV ROAMING_POSTFIX_ACTION \
-	ROAMING_LOGFILE NORELAY AUTHENTICATED IP TCPREMOTEIP TOY_USERS TOY_UID TOY_GID
-ROAMING_CONF=/dev/null ROAMING_TCP_RULES=$T/tcp.smtp ROAMING_DB=file:$T/open-smtp
-ROAMING_LOGSOCKET=$T/log.sock ROAMING_POSTFIX_MAP=$T/roaming
-export ROAMING_CONF ROAMING_TCP_RULES ROAMING_DB ROAMING_LOGSOCKET ROAMING_POSTFIX_MAP
+sandbox
+ROAMING_POSTFIX_MAP=$T/roaming
+export ROAMING_POSTFIX_MAP
 umask 022
 
 for p in toy-checkpassword roaming-checkpassword clearopensmtp roamingctl postconf; do

@@ -110,15 +110,7 @@ if [ "$(id -u)" != 0 ]; then
 	done_testing
 	exit
 fi
-if ! id -u roamingtest >/dev/null 2>&1; then
-	useradd -r -M -U -d /nonexistent -s /usr/sbin/nologin roamingtest >/dev/null 2>&1
-fi
-if id -u roamingtest >/dev/null 2>&1; then
-	RU=$(id -u roamingtest) RG=$(id -g roamingtest)
-else
-	RU=65534 RG=65534 # nobody, if useradd is unavailable
-fi
-as_user() { setpriv --reuid="$RU" --regid="$RG" --clear-groups "$@"; }
+local_user
 check "store directory is root's and 0755" test "$(stat -c '%U %a' "$E")" = "root 755"
 
 # The real login still works when the checkpassword drops to the user.

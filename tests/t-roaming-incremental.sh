@@ -2,12 +2,10 @@
 # result is byte for byte what a full build writes; a tcp.smtp edit, a stale entry or a replaced file forces the full build.
 . "$(dirname "$0")/lib.sh"
 
-unset ROAMING_CLEAR_MINUTES ROAMING_RELAY_ENV ROAMING_POSTFIX_ACTION ROAMING_LOGFILE NORELAY \
-	AUTHENTICATED IP TCPREMOTEIP TOY_USERS TOY_UID TOY_GID
-ROAMING_CONF=/dev/null ROAMING_TCP_RULES=$T/tcp.smtp ROAMING_DB=file:$T/open-smtp
-ROAMING_LOGSOCKET=$T/log.sock ROAMING_POSTFIX_MAP=$T/roaming
-export ROAMING_CONF ROAMING_TCP_RULES ROAMING_DB ROAMING_LOGSOCKET ROAMING_POSTFIX_MAP
-CDB=$T/tcp.smtp.cdb MAP=$T/roaming.cdb
+sandbox
+ROAMING_POSTFIX_MAP=$T/roaming
+export ROAMING_POSTFIX_MAP
+MAP=$T/roaming.cdb
 
 log_listen || { not_ok "log listener started"; exit 1; }
 

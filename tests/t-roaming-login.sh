@@ -33,31 +33,7 @@ tcprules "$T/ref.cdb" "$T/ref.tmp" < "$T/tcp.smtp"
 check "cdb with no entries is byte-identical to tcprules's" cmp "$CDB" "$T/ref.cdb"
 
 # ---- the scenario through the real tcpserver ----
-P1=$(free_port)
-P2=$(free_port)
-while [ "$P2" = "$P1" ]; do P2=$(free_port); done
-# POP side: the client sends "USER PASS"; the session prints the exit code.
-cat > "$T/pop.sh" <<EOF
-#!/bin/sh
-IFS=' ' read -r user pass || exit 2
-exec 5<&0
-printf '%s\\0%s\\0\\0' "\$user" "\$pass" |
-	roaming-checkpassword toy-checkpassword sh -c 'echo "+OK \$USER in"' 3<&0 0<&5 5<&- 2>>"$T/pop.err"
-echo "exit \$?"
-EOF
-: > "$T/pop.err"
-bg tcpserver -H -R -l 0 127.0.0.1 "$P1" sh "$T/pop.sh"
-# SMTP side: tcpserver -x sets the environment from the cdb.
-bg tcpserver -x "$CDB" -H -R -l 0 127.0.0.1 "$P2" \
-	sh -c 'echo "RELAYCLIENT=${RELAYCLIENT-unset} RBLSMTPD=${RBLSMTPD-unset}"'
-wait_for 10 port_open "$P1" && wait_for 10 port_open "$P2" || { not_ok "tcpservers listen"; exit 1; }
-
-pop() { # pop FROM-IP "USER PASS"
-	timeout 20 tcpclient -RH -i "$1" 127.0.0.1 "$P1" sh -c 'printf "%s\n" "$1" >&7; cat <&6' x "$2" 2>&1
-}
-smtp() { # smtp FROM-IP: what the SMTP side's environment says
-	timeout 20 tcpclient -RH -i "$1" 127.0.0.1 "$P2" sh -c 'cat <&6' 2>&1
-}
+login_servers || { not_ok "tcpservers listen"; exit 1; }
 
 check_eq "before any login 127.0.0.5 may not relay" "RELAYCLIENT=unset RBLSMTPD=unset" "$(smtp 127.0.0.5)"
 
