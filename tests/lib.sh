@@ -153,6 +153,10 @@ local_user() {
 	fi
 }
 as_user() { setpriv --reuid="$RU" --regid="$RG" --clear-groups "$@"; }
+# relays ADDR [CDB]: tcpserver -x CDB (default $CDB) would set RELAYCLIENT
+# for a client at ADDR. relay ADDR [CDB] says it: "open" or "closed".
+relays() { roaming-tcprulescheck "${2:-$CDB}" "$1" | grep -q '^set environment variable RELAYCLIENT='; }
+relay() { if relays "$@"; then echo open; else echo closed; fi; }
 # done_testing: exits 1 if anything failed.
 done_testing() {
 	[ "$failures" -eq 0 ]

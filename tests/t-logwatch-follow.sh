@@ -8,13 +8,6 @@ log_listen || { not_ok "log listener started"; exit 1; }
 
 printf '127.0.0.1:allow,RELAYCLIENT=""\n:allow\n' > "$T/tcp.smtp"
 roamingctl rebuild >/dev/null || { not_ok "roamingctl rebuild"; exit 1; }
-relay() {
-	if roaming-tcprulescheck "$T/tcp.smtp.cdb" "$1" | grep -q '^set environment variable RELAYCLIENT='; then
-		echo open
-	else
-		echo closed
-	fi
-}
 is_open() { [ "$(relay "$1")" = open ]; }
 listed() { roamingctl list | awk -v a="$1" '$1 == a { f = 1 } END { exit !f }'; }
 dline() { printf '%s mail dovecot: imap-login: Login: user=<%s>, method=PLAIN, rip=%s, lip=192.0.2.1, mpid=1, TLS, session=<s%s>\n' "${3:-Nov 23 12:00:00}" "$1" "$2" "$1"; }

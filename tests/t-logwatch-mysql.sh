@@ -12,13 +12,6 @@ mysql_cnf "$T/my.cnf" "roaming-servers = $T/db.sock"
 roamingctl create-table > "$T/create.out" 2>&1 || { not_ok "roamingctl create-table"; sed "s/^/# /" "$T/create.out"; exit 1; }
 printf '127.0.0.1:allow,RELAYCLIENT=""\n:allow\n' > "$T/tcp.smtp"
 roamingctl rebuild >/dev/null || { not_ok "roamingctl rebuild"; exit 1; }
-relay() {
-	if roaming-tcprulescheck "$T/tcp.smtp.cdb" "$1" | grep -q '^set environment variable RELAYCLIENT='; then
-		echo open
-	else
-		echo closed
-	fi
-}
 rows() { mysql_sql db "SELECT ip_addr FROM relay ORDER BY ip_addr"; }
 
 cat "$L/formats.log" "$L/hostile.log" > "$T/mail.log"

@@ -9,14 +9,6 @@ log_listen || { not_ok "log listener started"; exit 1; }
 
 printf '127.0.0.1:allow,RELAYCLIENT=""\n:allow\n' > "$T/tcp.smtp"
 roamingctl rebuild >/dev/null || { not_ok "roamingctl rebuild"; exit 1; }
-# relay ADDR [CDB]: what tcpserver would do: open (RELAYCLIENT set) or closed.
-relay() {
-	if roaming-tcprulescheck "${2:-$T/tcp.smtp.cdb}" "$1" | grep -q '^set environment variable RELAYCLIENT='; then
-		echo open
-	else
-		echo closed
-	fi
-}
 # listed ADDR: the store has an entry for ADDR.
 listed() { roamingctl list | awk -v a="$1" '$1 == a { f = 1 } END { exit !f }'; }
 stored() { roamingctl list | awk 'NR > 1 { print $1 }' | sort; }

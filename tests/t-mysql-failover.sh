@@ -8,7 +8,6 @@ ROAMING_DB=mysql:$T/my.cnf
 mysql_require
 log_listen || { not_ok "log listener started"; exit 1; }
 logged() { wait_for 5 grep -q -- "$1" "$T/log"; }
-relays() { roaming-tcprulescheck "$CDB" "$1" | grep -q '^set environment variable RELAYCLIENT='; }
 rows() { mysql_sql "$1" "SELECT COUNT(*) FROM relay WHERE ip_addr = '$2'"; }
 
 PORT1=$(free_port)

@@ -20,7 +20,6 @@ mysql_cnf "$T/my.cnf" "roaming-servers = $T/db.sock" "roaming-refresh-delay = 5"
 ts_of() { mysql_sql db "SELECT IFNULL(timestamp, 'NULL') FROM relay WHERE ip_addr = '$1'"; }
 # the connections roaming made (the test's own queries connect as root)
 conns() { mysql_sql db "SELECT IFNULL(SUM(TOTAL_CONNECTIONS), 0) FROM information_schema.USER_STATISTICS WHERE USER = '$MYSQL_USER'"; }
-relays() { roaming-tcprulescheck "$CDB" "$1" | grep -q 'RELAYCLIENT='; }
 login() { TCPREMOTEIP=$1 roaming-allow true; }
 spooled() { [ -f "$SPOOL" ] && grep -q "^$1 [0-9]*\$" "$SPOOL"; }
 moved_since() { test "$(ts_of "$1")" -ge "$2"; }

@@ -23,7 +23,6 @@ same_as_full() {
 	roamingctl rebuild > /dev/null
 	if cmp -s "$CDB" "$T/inc.cdb" && cmp -s "$MAP" "$T/inc.map"; then ok "$1"; else not_ok "$1"; fi
 }
-relays() { roaming-tcprulescheck "$CDB" "$1" | grep -q '^set environment variable RELAYCLIENT='; }
 
 cat > "$T/tcp.smtp" <<'TCP'
 127.0.0.1:allow,RELAYCLIENT=""
