@@ -105,3 +105,9 @@ size_t addr_fmt_tcpserver(const struct addr *a, char out[ADDR_TEXT_MAX])
 	out[n] = 0;
 	return n;
 }
+
+void addr_key(const struct addr *a, char k[ADDR_KEY_LEN])
+{
+	k[0] = (char)(a->family == AF_INET ? 4 : 6);
+	memcpy(k + 1, a->a, 16);
+}

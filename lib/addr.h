@@ -22,5 +22,9 @@ int addr_parse(const char *s, size_t len, struct addr *out);
 size_t addr_fmt_tcpserver(const struct addr *a, char out[ADDR_TEXT_MAX]);
 /* The form Postfix's smtpd looks up: inet_ntop's. Returns the length. */
 size_t addr_fmt_postfix(const struct addr *a, char out[ADDR_TEXT_MAX]);
+/* A hash key for the address: the family, then the 16 bytes, so IPv4
+   1.2.3.4 and IPv6 102:304:: never collide. */
+#define ADDR_KEY_LEN 17
+void addr_key(const struct addr *a, char k[ADDR_KEY_LEN]);
 
 #endif

@@ -303,14 +303,13 @@ static int rule_find(void *ctx, const char *key, size_t klen, const char **data,
 static int collect(void *ctx, const struct addr *a, const char *text, size_t tlen, long long ts)
 {
 	struct merge *m = ctx;
-	char k[17];
+	char k[ADDR_KEY_LEN];
 	size_t *slot;
 	int r;
 
 	if (ts != 0 && ts <= m->live_after)
 		return 0;
-	k[0] = (char)(a->family == AF_INET ? 4 : 6);
-	memcpy(k + 1, a->a, 16);
+	addr_key(a, k);
 	r = hmap_put(&m->seen, k, sizeof k, m->n, &slot);
 	if (r == -1)
 		return -1;

@@ -33,7 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -220,7 +219,7 @@ static int pending_add(struct pending *p, const char *s, size_t len)
 {
 	const char *end = s + len, *nl, *sp;
 	struct store_refresh x;
-	char k[17];
+	char k[ADDR_KEY_LEN];
 	size_t *slot;
 	int r;
 
@@ -236,8 +235,7 @@ static int pending_add(struct pending *p, const char *s, size_t len)
 			++p->bad;
 			continue;
 		}
-		k[0] = (char)(x.a.family == AF_INET ? 4 : 6);
-		memcpy(k + 1, x.a.a, 16);
+		addr_key(&x.a, k);
 		r = hmap_put(&p->seen, k, sizeof k, p->n, &slot);
 		if (r == -1)
 			return -1;

@@ -307,13 +307,6 @@ static int put_line_text(struct buf *b, const struct cfg *cfg, const char *key, 
 	    || buf_putc(b, '\n') == -1 ? -1 : 0;
 }
 
-/* family and bytes: IPv4 1.2.3.4 and IPv6 102:304:: must not collide */
-static void addr_key(const struct addr *a, char k[17])
-{
-	k[0] = (char)(a->family == AF_INET ? 4 : 6);
-	memcpy(k + 1, a->a, 16);
-}
-
 static int rewrite(struct fstore *f, struct rewrite *rw)
 {
 	struct buf in = BUF_INIT, out = BUF_INIT;
@@ -327,7 +320,7 @@ static int rewrite(struct fstore *f, struct rewrite *rw)
 	struct addr a;
 	long long ts;
 	mode_t mode = 0640;
-	char akey[17], key[ADDR_TEXT_MAX];
+	char akey[ADDR_KEY_LEN], key[ADDR_TEXT_MAX];
 	int fd, have = 0, r = -1, changed = 0;
 
 	fd = open(f->path, O_RDONLY | O_CLOEXEC);
@@ -359,14 +352,8 @@ static int rewrite(struct fstore *f, struct rewrite *rw)
 			if (r == -1)
 				goto oom;
 			if (r == 1) {
-				if (nents == entcap) {
-					size_t cap = entcap ? entcap * 2 : 1024;
-					struct rw_ent *e = cap > (size_t)-1 / sizeof *e ? 0 : realloc(ents, cap * sizeof *e);
-					if (!e)
-						goto oom;
-					ents = e;
-					entcap = cap;
-				}
+				if (array_room(&ents, &entcap, nents, sizeof *ents, 1024) == -1)
+					goto oom;
 				ents[nents].a = a;
 				ents[nents].ts = ts;
 				/* inet_pton took a ':'-free address as AF_INET: canonical */
@@ -383,14 +370,8 @@ static int rewrite(struct fstore *f, struct rewrite *rw)
 		} else if (nl == x) {
 			continue; /* an empty line goes */
 		}
-		if (nlines == linecap) {
-			size_t cap = linecap ? linecap * 2 : 1024;
-			struct rw_line *l = cap > (size_t)-1 / sizeof *l ? 0 : realloc(lines, cap * sizeof *l);
-			if (!l)
-				goto oom;
-			lines = l;
-			linecap = cap;
-		}
+		if (array_room(&lines, &linecap, nlines, sizeof *lines, 1024) == -1)
+			goto oom;
 		lines[nlines].off = (size_t)(x - in.s);
 		lines[nlines].len = (size_t)(nl - x);
 		lines[nlines].ent = ent;

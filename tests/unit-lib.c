@@ -169,6 +169,18 @@ static void test_addr(void)
 	struct addr a;
 
 	addr_ok("1.2.3.4", AF_INET, "\1\2\3\4", 4);
+	{
+		struct addr v4, v6, m;
+		char k4[ADDR_KEY_LEN], k6[ADDR_KEY_LEN], km[ADDR_KEY_LEN];
+
+		check(addr_parse("1.2.3.4", 7, &v4) == 0 && addr_parse("102:304::", 9, &v6) == 0
+		      && addr_parse("::ffff:1.2.3.4", 14, &m) == 0, "addr_key: the addresses parse");
+		addr_key(&v4, k4);
+		addr_key(&v6, k6);
+		addr_key(&m, km);
+		check(memcmp(k4, k6, ADDR_KEY_LEN) != 0, "addr_key: 1.2.3.4 and 102:304:: differ");
+		check(memcmp(k4, km, ADDR_KEY_LEN) == 0, "addr_key: ::ffff:1.2.3.4 is 1.2.3.4");
+	}
 	addr_ok("255.255.255.255", AF_INET, "\377\377\377\377", 4);
 	addr_ok("::1", AF_INET6, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16);
 	addr_ok("2001:DB8::1", AF_INET6, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\1", 16);
