@@ -86,22 +86,20 @@ while [ $i -le $n ]; do
 	wait $pids
 	i=$((i + 1))
 done
-bad=
-i=1
-while [ $i -le $n ]; do
-	k=$(cat "$T/a.log" "$T/b.log" | grep -c "recorded 10\.1\.0\.$i (new")
-	[ "$k" = 1 ] || bad="$bad 10.1.0.$i:$k"
-	i=$((i + 1))
-done
-check_eq "each address logged on both hosts at once was new on exactly one" "" "$bad"
-bad=
-i=1
-while [ $i -le $n ]; do
-	k=$(cat "$T/a.log" "$T/b.log" | grep -c "not recording 10\.1\.0\.$i:")
-	[ "$k" = 0 ] || bad="$bad 10.1.0.$i:$k"
-	i=$((i + 1))
-done
-check_eq "... and neither login failed" "" "$bad"
+# logged_times WANT PREFIX SUFFIX: the addresses 10.1.0.1 to 10.1.0.$n whose
+# log lines on both hosts matching PREFIX ADDRESS SUFFIX are not WANT many
+logged_times() {
+	_bad=
+	_i=1
+	while [ $_i -le $n ]; do
+		_k=$(cat "$T/a.log" "$T/b.log" | grep -c "$2 10\.1\.0\.$_i$3")
+		[ "$_k" = "$1" ] || _bad="$_bad 10.1.0.$_i:$_k"
+		_i=$((_i + 1))
+	done
+	echo "$_bad"
+}
+check_eq "each address logged on both hosts at once was new on exactly one" "" "$(logged_times 1 recorded ' (new')"
+check_eq "... and neither login failed" "" "$(logged_times 0 'not recording' ':')"
 check_eq "one row each" "$n" "$(mysql_sql db "SELECT COUNT(*) FROM relay WHERE ip_addr LIKE '10.1.0.%'")"
 bad=
 i=1
